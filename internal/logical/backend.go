@@ -1,0 +1,158 @@
+package logical
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Backend is what the core routes requests to: a secrets engine, an auth
+// method or the system backend. Implementations are safe for concurrent use.
+type Backend interface {
+	// HandleRequest serves a request whose Path is relative to the mount.
+	HandleRequest(ctx context.Context, req *Request) (*Response, error)
+}
+
+// ExistenceChecker is implemented by backends that can tell whether the
+// target of a write exists, so the core can check a POST against the
+// "create" capability when it does not and "update" when it does.
+type ExistenceChecker interface {
+	// Exists reports (checked, exists). checked is false when the path has no
+	// existence check; the core then treats the write as an update.
+	Exists(ctx context.Context, req *Request) (checked, exists bool, err error)
+}
+
+// Cleaner is implemented by backends that hold resources released at unmount
+// or seal.
+type Cleaner interface {
+	Cleanup(ctx context.Context)
+}
+
+// Handler serves one operation on one path.
+type Handler func(ctx context.Context, req *Request, d *FieldData) (*Response, error)
+
+// ExistenceFunc reports whether the object a path names exists.
+type ExistenceFunc func(ctx context.Context, req *Request, d *FieldData) (bool, error)
+
+// Path declares one API path of a backend.
+type Path struct {
+	// Pattern is a regular expression matched against the whole relative
+	// path. Named groups become fields of type TypeString.
+	Pattern string
+	// Fields is the schema of the path's parameters.
+	Fields map[string]*Field
+	// Operations maps each supported operation to its handler.
+	Operations map[Operation]Handler
+	// Existence, if set, lets the core distinguish create from update.
+	Existence ExistenceFunc
+	// Help is a one-line description used in docs and errors.
+	Help string
+
+	re *regexp.Regexp
+}
+
+// Router is a Backend built from a list of Paths. The first matching path in
+// declaration order wins.
+type Router struct {
+	paths []*Path
+}
+
+var _ Backend = (*Router)(nil)
+var _ ExistenceChecker = (*Router)(nil)
+
+// NewRouter compiles the paths. It panics on an invalid pattern: patterns are
+// program constants.
+func NewRouter(paths ...*Path) *Router {
+	for _, p := range paths {
+		p.re = regexp.MustCompile("^" + p.Pattern + "$")
+		for _, name := range p.re.SubexpNames() {
+			if name == "" {
+				continue
+			}
+			if p.Fields == nil {
+				p.Fields = map[string]*Field{}
+			}
+			if _, ok := p.Fields[name]; !ok {
+				p.Fields[name] = &Field{Type: TypeString}
+			}
+		}
+	}
+	return &Router{paths: paths}
+}
+
+// match finds the path for rel and builds its field data, with path captures
+// taking precedence over body fields of the same name.
+func (r *Router) match(req *Request) (*Path, *FieldData) {
+	for _, p := range r.paths {
+		m := p.re.FindStringSubmatch(req.Path)
+		if m == nil {
+			continue
+		}
+		raw := make(map[string]any, len(req.Data)+len(m))
+		for k, v := range req.Data {
+			raw[k] = v
+		}
+		for i, name := range p.re.SubexpNames() {
+			if name != "" {
+				raw[name] = m[i]
+			}
+		}
+		return p, &FieldData{Raw: raw, Schema: p.Fields}
+	}
+	return nil, nil
+}
+
+// HandleRequest routes to the matching path's handler after validating fields.
+func (r *Router) HandleRequest(ctx context.Context, req *Request) (*Response, error) {
+	p, d := r.match(req)
+	if p == nil {
+		return nil, Errorf(KindUnsupportedPath, "unsupported path %q", req.Path)
+	}
+	op := req.Operation
+	h, ok := p.Operations[op]
+	if !ok && op == CreateOperation {
+		h, ok = p.Operations[UpdateOperation]
+	}
+	if !ok && op == UpdateOperation {
+		h, ok = p.Operations[CreateOperation]
+	}
+	if !ok {
+		return nil, Errorf(KindUnsupportedOperation, "unsupported operation %q on %q", op, req.Path)
+	}
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	resp, err := h(ctx, req, d)
+	if err != nil {
+		return nil, err
+	}
+	if unknown := d.Unknown(); len(unknown) > 0 && resp != nil && op != ReadOperation && op != ListOperation {
+		resp.Warn(fmt.Sprintf("Endpoint ignored these unrecognized parameters: [%s]", strings.Join(unknown, " ")))
+	}
+	return resp, nil
+}
+
+// Exists implements ExistenceChecker.
+func (r *Router) Exists(ctx context.Context, req *Request) (bool, bool, error) {
+	p, d := r.match(req)
+	if p == nil || p.Existence == nil {
+		return false, false, nil
+	}
+	if _, ok := p.Operations[CreateOperation]; !ok {
+		if _, ok := p.Operations[UpdateOperation]; !ok {
+			return false, false, nil
+		}
+	}
+	exists, err := p.Existence(ctx, req, d)
+	return true, exists, err
+}
+
+// ListResponse builds the response of a LIST: {"keys": [...]}, or nil (404)
+// when there are no keys, as Vault does.
+func ListResponse(keys []string) *Response {
+	if len(keys) == 0 {
+		return nil
+	}
+	return &Response{Data: map[string]any{"keys": keys}}
+}

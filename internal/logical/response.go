@@ -1,0 +1,63 @@
+package logical
+
+import "time"
+
+// Response is what an engine returns. A nil Response with a nil error means
+// "nothing here" and becomes a 404 with an empty error list, as in Vault.
+type Response struct {
+	// Data is the body's "data" object.
+	Data map[string]any
+	// Secret, when set, makes the response leased.
+	Secret *Secret
+	// Auth is set by login and token-creation endpoints.
+	Auth *Auth
+	// Warnings are returned to the client alongside data.
+	Warnings []string
+	// WrapInfo is set when the response was wrapped.
+	WrapInfo *WrapInfo
+	// NoContent asks the HTTP layer for a 204 when Data is empty.
+	NoContent bool
+}
+
+// Secret describes a lease on the returned data.
+type Secret struct {
+	LeaseID   string
+	TTL       time.Duration
+	Renewable bool
+}
+
+// Auth describes a token issued by a response.
+type Auth struct {
+	ClientToken      string
+	Accessor         string
+	Policies         []string
+	TokenPolicies    []string
+	IdentityPolicies []string
+	Metadata         map[string]string
+	TTL              time.Duration
+	Renewable        bool
+	EntityID         string
+	TokenType        string
+	Orphan           bool
+	NumUses          int
+}
+
+// WrapInfo describes a wrapping token that stands for a response.
+type WrapInfo struct {
+	Token           string
+	Accessor        string
+	TTL             time.Duration
+	CreationTime    time.Time
+	CreationPath    string
+	WrappedAccessor string
+}
+
+// Warn appends a warning.
+func (r *Response) Warn(msg string) {
+	r.Warnings = append(r.Warnings, msg)
+}
+
+// DataResponse builds a response carrying data.
+func DataResponse(data map[string]any) *Response {
+	return &Response{Data: data}
+}
