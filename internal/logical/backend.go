@@ -120,7 +120,8 @@ func (r *Router) HandleRequest(ctx context.Context, req *Request) (*Response, er
 	if !ok {
 		return nil, Errorf(KindUnsupportedOperation, "unsupported operation %q on %q", op, req.Path)
 	}
-	if err := d.Validate(); err != nil {
+	write := op == CreateOperation || op == UpdateOperation || op == PatchOperation
+	if err := d.validate(write); err != nil {
 		return nil, err
 	}
 	resp, err := h(ctx, req, d)

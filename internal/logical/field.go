@@ -50,11 +50,15 @@ type FieldData struct {
 
 // Validate converts every present field once so type errors surface as 400s
 // before a handler runs, and checks required fields.
-func (d *FieldData) Validate() error {
+func (d *FieldData) Validate() error { return d.validate(true) }
+
+// validate checks types, and required fields when required is set (only
+// writes carry a body, so reads and deletes skip that check).
+func (d *FieldData) validate(required bool) error {
 	for name, f := range d.Schema {
 		v, ok := d.Raw[name]
 		if !ok || v == nil {
-			if f.Required {
+			if f.Required && required {
 				return InvalidRequest("missing required field %q", name)
 			}
 			continue

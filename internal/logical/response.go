@@ -17,6 +17,9 @@ type Response struct {
 	WrapInfo *WrapInfo
 	// NoContent asks the HTTP layer for a 204 when Data is empty.
 	NoContent bool
+	// NotFound sends the body with a 404, as Vault does for a deleted or
+	// destroyed KV version whose metadata it still shows.
+	NotFound bool
 }
 
 // Secret describes a lease on the returned data.

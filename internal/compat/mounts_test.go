@@ -1,0 +1,97 @@
+package compat
+
+import (
+	"testing"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/cofferdev/coffer/internal/server/servertest"
+)
+
+func TestMounts(t *testing.T) {
+	in := servertest.Start(t, servertest.Options{})
+	sys := in.Client.Sys()
+	if err := sys.Mount("team-a/kv", &vaultapi.MountInput{Type: "kv", Description: "team A",
+		Config: vaultapi.MountConfigInput{DefaultLeaseTTL: "1h", MaxLeaseTTL: "2h"}}); err != nil {
+		t.Fatalf("Mount: %v", err)
+	}
+	if err := sys.Mount("team-a/kv/nested", &vaultapi.MountInput{Type: "kv"}); !isStatus(err, 400) {
+		t.Fatalf("nested mount: %v; want 400", err)
+	}
+	if err := sys.Mount("sys/evil", &vaultapi.MountInput{Type: "kv"}); !isStatus(err, 400) {
+		t.Fatalf("mount under sys/: %v; want 400", err)
+	}
+	if err := sys.Mount("x", &vaultapi.MountInput{Type: "nosuchengine"}); !isStatus(err, 400) {
+		t.Fatalf("unknown type: %v; want 400", err)
+	}
+	mounts, err := sys.ListMounts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := mounts["team-a/kv/"]
+	if !ok || m.Type != "kv" || m.Description != "team A" || m.Config.DefaultLeaseTTL != 3600 {
+		t.Fatalf("listed mount = %+v (present %v)", m, ok)
+	}
+	for _, p := range []string{"secret/", "sys/", "cubbyhole/"} {
+		if _, ok := mounts[p]; !ok {
+			t.Errorf("mount %s not listed", p)
+		}
+	}
+	if mounts["secret/"].Options["version"] != "2" {
+		t.Errorf("secret/ options = %v; want version 2", mounts["secret/"].Options)
+	}
+
+	if err := sys.TuneMount("team-a/kv", vaultapi.MountConfigInput{MaxLeaseTTL: "3h", Description: strPtr("tuned")}); err != nil {
+		t.Fatalf("TuneMount: %v", err)
+	}
+	tune, err := sys.MountConfig("team-a/kv")
+	if err != nil || tune.MaxLeaseTTL != 3*3600 || tune.DefaultLeaseTTL != 3600 {
+		t.Fatalf("MountConfig = %+v, %v", tune, err)
+	}
+	if m, _ := sys.GetMount("team-a/kv"); m == nil || m.Description != "tuned" {
+		t.Fatalf("description after tune = %+v", m)
+	}
+	if err := sys.TuneMount("team-a/kv", vaultapi.MountConfigInput{DefaultLeaseTTL: "5h"}); !isStatus(err, 400) {
+		t.Fatalf("default TTL above max: %v; want 400", err)
+	}
+
+	if _, err := in.Client.Logical().Write("team-a/kv/app", map[string]any{"k": "v"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.Unmount("team-a/kv"); err != nil {
+		t.Fatalf("Unmount: %v", err)
+	}
+	if err := sys.Mount("team-a/kv", &vaultapi.MountInput{Type: "kv"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := in.Client.Logical().Read("team-a/kv/app"); err != nil || s != nil {
+		t.Fatalf("data survived unmount + remount: %v, %v", s, err)
+	}
+}
+
+func TestMountDiscoveryForKVCommands(t *testing.T) {
+	in := servertest.Start(t, servertest.Options{})
+	s, err := in.Client.Logical().Read("sys/internal/ui/mounts/secret/foo/bar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, _ := s.Data["options"].(map[string]any)
+	if s.Data["path"] != "secret/" || s.Data["type"] != "kv" || opts["version"] != "2" {
+		t.Fatalf("mount info = %v", s.Data)
+	}
+	if err := in.Client.Sys().Mount("old", &vaultapi.MountInput{Type: "kv"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err = in.Client.Logical().Read("sys/internal/ui/mounts/old/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := s.Data["options"].(map[string]any); o["version"] == "2" {
+		t.Fatalf("kv v1 mount reports version 2: %v", s.Data)
+	}
+	if _, err := in.NewClient(t, "").Logical().Read("sys/internal/ui/mounts/secret/x"); !isStatus(err, 403) {
+		t.Fatalf("mount discovery without a token: %v; want 403", err)
+	}
+}
+
+func strPtr(s string) *string { return &s }

@@ -1,0 +1,42 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"testing"
+)
+
+// FuzzParse checks that Parse never panics, that every error it returns
+// wraps ErrInvalid, and that every configuration it accepts validates again.
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"testdata/full.hcl", "testdata/full.json"} {
+		src, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(src)
+	}
+	for _, s := range []string{
+		"storage \"inmem\" {}\nlistener \"tcp\" { tls_disable = 1 }\n",
+		"storage { raft { path = \"/d\"\n retry_join { auto_join_dns = \"x\" } } }\nlistener tcp { tls_disable = \"true\" }",
+		`{"storage": {"bolt": {"path": "/d"}}, "listener": [{"tcp": {"tls_disable": true}}]}`,
+		"storage \"inmem\" {}\nlistener \"tcp\" {\n tls_disable = true\n allowed_cidrs = \"10.0.0.0/8, ::1\"\n}\nmax_lease_ttl = \"7d\"\n",
+		"api_addr = <<EOT\nhttps://x\nEOT\n",
+		"ui =",
+		"seal \"pkcs11\" { slot = 0 pin = \"1\" }",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		c, err := Parse("fuzz.hcl", src)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("Parse error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("Parse accepted a config that Validate rejects: %v", err)
+		}
+	})
+}

@@ -1,0 +1,153 @@
+// Package core is Coffer's request pipeline and seal state: it owns the
+// barrier, the mount table, the token store and the policy store, and every
+// request, from HTTP or inside the server, passes through Core.HandleRequest.
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cofferdev/coffer/internal/barrier"
+	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/seal"
+	"github.com/cofferdev/coffer/internal/seal/shamir"
+	"github.com/cofferdev/coffer/internal/storage"
+	"github.com/cofferdev/coffer/internal/token"
+)
+
+// Config holds a Core's dependencies. Physical and Factories are required.
+type Config struct {
+	// Physical is the storage backend; it only ever sees ciphertext and the
+	// seal's own records under "core/seal/".
+	Physical storage.Backend
+	// StorageType is reported in seal-status ("inmem", "bolt", ...).
+	StorageType string
+	// Seal is an auto seal (static, pkcs11, ...); nil means Shamir.
+	Seal seal.Seal
+	// Factories maps engine types ("kv", "cubbyhole") to their factories.
+	Factories map[string]logical.Factory
+	Logger    *slog.Logger
+	// DefaultLeaseTTL and MaxLeaseTTL are the system-wide TTLs (768h if zero).
+	DefaultLeaseTTL time.Duration
+	MaxLeaseTTL     time.Duration
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+}
+
+// Core is the server's state machine: sealed or unsealed, with the request
+// pipeline running only while unsealed.
+type Core struct {
+	physical    storage.Backend
+	storageType string
+	barrier     *barrier.Barrier
+	autoSeal    seal.Seal
+	factories   map[string]logical.Factory
+	logger      *slog.Logger
+	defaultTTL  time.Duration
+	maxTTL      time.Duration
+	now         func() time.Time
+
+	// stateLock guards the unsealed state below. Requests take it for
+	// reading; seal and unseal take it for writing.
+	stateLock sync.RWMutex
+	unsealed  *unsealedState
+
+	// sealLock guards the progress of Shamir unseal, rekey and generate-root.
+	sealLock sync.Mutex
+	unsealer *shamir.Unsealer
+	rekey    *rekeyAttempt
+	genRoot  *generateRootAttempt
+
+	clusterID   string
+	clusterName string
+}
+
+// unsealedState is everything that exists only while the core is unsealed.
+type unsealedState struct {
+	mounts       *mountTable
+	policies     *policyStore
+	tokens       *token.Store
+	tokenBackend logical.Backend
+	// mountLock serialises changes to the mount table.
+	mountLock sync.Mutex
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// Errors reported by the seal lifecycle.
+var (
+	ErrAlreadyInitialized = errors.New("core: already initialized")
+	ErrBadUnsealKey       = errors.New("core: unseal failed, invalid key")
+	ErrNoAttempt          = errors.New("core: no operation in progress")
+	ErrBadNonce           = errors.New("core: nonce does not match the operation in progress")
+)
+
+// New builds a sealed Core.
+func New(cfg Config) (*Core, error) {
+	if cfg.Physical == nil {
+		return nil, errors.New("core: no storage backend")
+	}
+	c := &Core{
+		physical:    cfg.Physical,
+		storageType: cfg.StorageType,
+		autoSeal:    cfg.Seal,
+		factories:   cfg.Factories,
+		logger:      cfg.Logger,
+		defaultTTL:  cfg.DefaultLeaseTTL,
+		maxTTL:      cfg.MaxLeaseTTL,
+		now:         cfg.Now,
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.defaultTTL == 0 {
+		c.defaultTTL = 768 * time.Hour
+	}
+	if c.maxTTL == 0 {
+		c.maxTTL = 768 * time.Hour
+	}
+	if c.defaultTTL > c.maxTTL {
+		return nil, fmt.Errorf("core: default lease TTL %s exceeds max lease TTL %s", c.defaultTTL, c.maxTTL)
+	}
+	c.barrier = barrier.New(cfg.Physical, barrier.Options{Now: c.now})
+	return c, nil
+}
+
+// Sealed reports whether the core is sealed.
+func (c *Core) Sealed() bool {
+	c.stateLock.RLock()
+	defer c.stateLock.RUnlock()
+	return c.unsealed == nil
+}
+
+// Initialized reports whether the storage holds an initialized Coffer.
+func (c *Core) Initialized(ctx context.Context) (bool, error) {
+	return c.barrier.Initialized(ctx)
+}
+
+// DefaultLeaseTTL implements logical.SystemView for the system as a whole.
+func (c *Core) DefaultLeaseTTL() time.Duration { return c.defaultTTL }
+
+// MaxLeaseTTL implements logical.SystemView for the system as a whole.
+func (c *Core) MaxLeaseTTL() time.Duration { return c.maxTTL }
+
+// StorageType reports the configured storage type.
+func (c *Core) StorageType() string { return c.storageType }
+
+// state returns the unsealed state with stateLock held for reading, or
+// ErrSealed. The caller must call release.
+func (c *Core) state() (*unsealedState, func(), error) {
+	c.stateLock.RLock()
+	if c.unsealed == nil {
+		c.stateLock.RUnlock()
+		return nil, nil, logical.ErrSealed
+	}
+	return c.unsealed, c.stateLock.RUnlock, nil
+}

@@ -1,0 +1,172 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+
+	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/policy"
+	"github.com/cofferdev/coffer/internal/token"
+)
+
+// sudoPaths need the sudo capability on top of the operation's own, as
+// Vault's root-protected endpoints do. A trailing "*" matches a prefix.
+var sudoPaths = []string{
+	"sys/audit", "sys/audit/*", "sys/auth/*", "sys/config/*", "sys/leases/lookup/*",
+	"sys/leases/revoke-prefix/*", "sys/leases/revoke-force/*", "sys/plugins/catalog/*",
+	"sys/raw", "sys/raw/*", "sys/remount", "sys/rotate", "sys/rotate/*", "sys/internal/inspect/*",
+	"sys/storage/raft/snapshot-auto/config/*",
+	"auth/token/accessors", "auth/token/accessors/*", "auth/token/revoke-orphan", "auth/token/revoke-orphan/*",
+}
+
+// unauthenticatedPaths are served without a token.
+var unauthenticatedPaths = []string{"sys/wrapping/lookup"}
+
+// wrappingPaths are the only paths a response-wrapping token may call.
+var wrappingPaths = map[string]bool{
+	"sys/wrapping/unwrap": true, "sys/wrapping/lookup": true, "sys/wrapping/rewrap": true,
+}
+
+func matchAny(patterns []string, path string) bool {
+	for _, p := range patterns {
+		if strings.HasSuffix(p, "*") {
+			if strings.HasPrefix(path, p[:len(p)-1]) {
+				return true
+			}
+		} else if path == p {
+			return true
+		}
+	}
+	return false
+}
+
+// HandleRequest runs one request through the pipeline: route, authenticate,
+// authorize, call the backend, wrap the response if asked.
+func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logical.Response, error) {
+	st, release, err := c.state()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return c.handle(ctx, st, req)
+}
+
+func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Request) (*logical.Response, error) {
+	m := st.mounts.route(req.Path)
+	if m == nil {
+		return nil, logical.Errorf(logical.KindUnsupportedPath, "no handler for route %q", req.Path)
+	}
+	breq := *req
+	breq.Path = strings.TrimPrefix(req.Path, m.Path)
+	if req.Path+"/" == m.Path {
+		breq.Path = ""
+	}
+	breq.MountPoint = m.Path
+	breq.Storage = m.view
+	te, err := c.authorize(ctx, st, m, req, &breq)
+	if err != nil {
+		return nil, err
+	}
+	last := false
+	if te != nil && te.NumUses > 0 {
+		if last, err = st.tokens.Use(ctx, te); err != nil {
+			if errors.Is(err, token.ErrInvalidToken) {
+				return nil, logical.ErrPermissionDenied
+			}
+			return nil, err
+		}
+	}
+	resp, err := m.backend.HandleRequest(ctx, &breq)
+	if last {
+		if rerr := st.tokens.Revoke(ctx, te); rerr != nil {
+			c.logger.Error("core: revoking used-up token failed", "accessor", te.Accessor, "error", rerr)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if resp != nil && req.WrapTTL > 0 && resp.WrapInfo == nil && (resp.Data != nil || resp.Auth != nil) {
+		return c.wrapResponse(ctx, st, req, resp)
+	}
+	return resp, nil
+}
+
+// authorize checks the token and the ACL and fills in breq.Caller. It
+// returns the token entry, or nil for unauthenticated paths.
+func (c *Core) authorize(ctx context.Context, st *unsealedState, m *MountEntry, req, breq *logical.Request) (*token.Entry, error) {
+	if matchAny(unauthenticatedPaths, req.Path) {
+		breq.Unauthenticated = true
+		breq.ClientToken = ""
+		return nil, nil
+	}
+	te, err := c.lookupToken(ctx, st, req.ClientToken, req.RemoteAddr)
+	if err != nil {
+		return nil, err
+	}
+	if isWrappingToken(te) && !wrappingPaths[req.Path] {
+		return nil, logical.ErrPermissionDenied
+	}
+	acl, err := st.policies.acl(ctx, te.Policies)
+	if err != nil {
+		return nil, err
+	}
+	breq.Caller = callerFor(te, acl)
+	if breq.Operation == logical.UpdateOperation {
+		if ec, ok := m.backend.(logical.ExistenceChecker); ok {
+			checked, exists, err := ec.Exists(ctx, breq)
+			if err != nil {
+				return nil, err
+			}
+			if checked && !exists {
+				breq.Operation = logical.CreateOperation
+			}
+		}
+	}
+	res := acl.Check(string(breq.Operation), req.Path, req.Data, req.WrapTTL)
+	if !isWrappingToken(te) && (!res.Allowed || (matchAny(sudoPaths, req.Path) && !res.Sudo)) {
+		c.logger.Debug("core: permission denied", "path", req.Path, "operation", breq.Operation,
+			"accessor", te.Accessor, "reason", res.Reason)
+		return nil, logical.ErrPermissionDenied
+	}
+	breq.Caller.Sudo = res.Sudo
+	if m.Type != "system" && m.Type != "token" {
+		breq.ClientToken = ""
+	}
+	return te, nil
+}
+
+// lookupToken resolves a raw token and enforces its CIDR binding. Every
+// failure is the same "permission denied" so nothing is revealed.
+func (c *Core) lookupToken(ctx context.Context, st *unsealedState, raw, remote string) (*token.Entry, error) {
+	if raw == "" {
+		return nil, logical.ErrPermissionDenied
+	}
+	te, err := st.tokens.Lookup(ctx, raw)
+	if errors.Is(err, token.ErrInvalidToken) {
+		return nil, logical.ErrPermissionDenied
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(te.BoundCIDRs) > 0 {
+		addr, perr := netip.ParseAddr(remote)
+		if perr != nil || st.tokens.CheckCIDR(te, addr) != nil {
+			return nil, logical.ErrPermissionDenied
+		}
+	}
+	return te, nil
+}
+
+func isWrappingToken(te *token.Entry) bool {
+	return len(te.Policies) == 1 && te.Policies[0] == responseWrappingPolicy
+}
+
+func callerFor(te *token.Entry, acl *policy.ACL) *logical.Caller {
+	return &logical.Caller{
+		Accessor: te.Accessor, DisplayName: te.DisplayName, Policies: te.Policies,
+		EntityID: te.EntityID, CubbyholeID: te.CubbyholeID, Meta: te.Meta,
+		TokenType: te.Type, Root: acl.IsRoot(),
+	}
+}

@@ -1,0 +1,225 @@
+package core
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/storage"
+)
+
+// mountTableKey is the barrier key holding the mount table.
+const mountTableKey = "sys/config/mounts"
+
+// Mount tables.
+const (
+	tableSecret = "secret"
+	tableAuth   = "auth"
+)
+
+// MountEntry is one mounted engine or auth method.
+type MountEntry struct {
+	Table       string            `json:"table"`
+	Path        string            `json:"path"`
+	Type        string            `json:"type"`
+	Description string            `json:"description"`
+	UUID        string            `json:"uuid"`
+	Accessor    string            `json:"accessor"`
+	Options     map[string]string `json:"options,omitempty"`
+	Local       bool              `json:"local"`
+	SealWrap    bool              `json:"seal_wrap"`
+	Config      MountConfig       `json:"config"`
+
+	backend logical.Backend
+	view    storage.Backend
+	sys     mountSystemView
+}
+
+// mountSystemView resolves a mount's TTLs against the system's. Tuning
+// swaps the config pointer, so backends see new TTLs without a restart.
+type mountSystemView struct {
+	c   *Core
+	cfg *atomic.Pointer[MountConfig]
+}
+
+// MountConfig holds a mount's tunables.
+type MountConfig struct {
+	DefaultLeaseTTL time.Duration `json:"default_lease_ttl"`
+	MaxLeaseTTL     time.Duration `json:"max_lease_ttl"`
+}
+
+func (v mountSystemView) DefaultLeaseTTL() time.Duration {
+	if d := v.cfg.Load().DefaultLeaseTTL; d != 0 {
+		return d
+	}
+	return v.c.defaultTTL
+}
+
+func (v mountSystemView) MaxLeaseTTL() time.Duration {
+	if d := v.cfg.Load().MaxLeaseTTL; d != 0 {
+		return d
+	}
+	return v.c.maxTTL
+}
+
+// builtinTypes are mounted by the core itself and cannot be enabled or
+// disabled through sys/mounts.
+var builtinTypes = map[string]bool{"system": true, "cubbyhole": true, "token": true}
+
+// mountTable is the set of mounts and the router over them. Reads take mu
+// for reading; mount changes rebuild the map under the write lock.
+type mountTable struct {
+	mu      sync.RWMutex
+	entries map[string]*MountEntry // by path
+}
+
+// route finds the mount for path by trying each "/"-bounded prefix, longest
+// first, so lookup cost depends on path depth, not on the number of mounts.
+func (t *mountTable) route(path string) *MountEntry {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for i := len(path); i > 0; i-- {
+		if path[i-1] != '/' && i != len(path) {
+			continue
+		}
+		prefix := path[:i]
+		if !strings.HasSuffix(prefix, "/") {
+			prefix += "/"
+		}
+		if m, ok := t.entries[prefix]; ok {
+			return m
+		}
+	}
+	return nil
+}
+
+// list returns the entries of a table sorted by path.
+func (t *mountTable) list(table string) []*MountEntry {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	var out []*MountEntry
+	for _, m := range t.entries {
+		if m.Table == table {
+			out = append(out, m)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func (t *mountTable) get(path string) *MountEntry {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.entries[path]
+}
+
+// persisted returns the table as stored.
+func (t *mountTable) persisted() []*MountEntry {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]*MountEntry, 0, len(t.entries))
+	for _, m := range t.entries {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
+func newID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("core: crypto/rand failed: %v", err))
+	}
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+func newAccessor(typ string) string {
+	return typ + "_" + newID()[:8]
+}
+
+// viewPrefix is where a mount's private storage lives inside the barrier.
+func viewPrefix(m *MountEntry) string {
+	if m.Table == tableAuth {
+		return "auth/" + m.UUID + "/"
+	}
+	return "logical/" + m.UUID + "/"
+}
+
+// loadMounts reads the mount table, creating the defaults on first unseal.
+func (c *Core) loadMounts(ctx context.Context) ([]*MountEntry, error) {
+	e, err := c.barrier.Get(ctx, mountTableKey)
+	if errors.Is(err, storage.ErrNotFound) {
+		defaults := []*MountEntry{
+			{Table: tableSecret, Path: "cubbyhole/", Type: "cubbyhole", Description: "per-token private secret storage"},
+			{Table: tableSecret, Path: "sys/", Type: "system", Description: "system endpoints used for control, policy and debugging"},
+			{Table: tableAuth, Path: "auth/token/", Type: "token", Description: "token based credentials"},
+		}
+		for _, m := range defaults {
+			m.UUID, m.Accessor = newID(), newAccessor(m.Type)
+		}
+		if err := c.saveMounts(ctx, defaults); err != nil {
+			return nil, err
+		}
+		return defaults, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("core: read mount table: %w", err)
+	}
+	var entries []*MountEntry
+	if err := json.Unmarshal(e.Value, &entries); err != nil {
+		return nil, fmt.Errorf("core: corrupt mount table: %w", err)
+	}
+	return entries, nil
+}
+
+func (c *Core) saveMounts(ctx context.Context, entries []*MountEntry) error {
+	b, err := json.Marshal(entries)
+	if err != nil {
+		return err
+	}
+	if err := c.barrier.Put(ctx, &storage.Entry{Key: mountTableKey, Value: b}); err != nil {
+		return fmt.Errorf("core: write mount table: %w", err)
+	}
+	return nil
+}
+
+// instantiate builds the backend of a mount. Built-in types are served by
+// the core; everything else comes from the factory map.
+func (c *Core) instantiate(ctx context.Context, st *unsealedState, m *MountEntry) error {
+	m.view = storage.NewView(c.barrier, viewPrefix(m))
+	cfg := &atomic.Pointer[MountConfig]{}
+	mc := m.Config
+	cfg.Store(&mc)
+	m.sys = mountSystemView{c: c, cfg: cfg}
+	switch m.Type {
+	case "system":
+		m.backend = newSystemBackend(c, st)
+		return nil
+	case "token":
+		m.backend = st.tokenBackend
+		return nil
+	}
+	f, ok := c.factories[m.Type]
+	if !ok {
+		return logical.InvalidRequest("unknown secrets engine type %q", m.Type)
+	}
+	b, err := f(ctx, &logical.BackendConfig{
+		Logger: c.logger.With("mount", m.Path), Storage: m.view,
+		MountPath: m.Path, Options: m.Options, System: m.sys,
+	})
+	if err != nil {
+		return fmt.Errorf("core: create %s backend at %s: %w", m.Type, m.Path, err)
+	}
+	m.backend = b
+	return nil
+}

@@ -1,0 +1,194 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cofferdev/coffer/internal/barrier"
+	"github.com/cofferdev/coffer/internal/engine/cubbyhole"
+	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/storage"
+	"github.com/cofferdev/coffer/internal/token"
+)
+
+// Barrier keys of the core's own records.
+const (
+	tokenHMACKeyKey = "sys/config/token-hmac-key"
+	clusterInfoKey  = "sys/config/cluster"
+	tokenStorePath  = "sys/token/"
+	policyStorePath = "sys/policy/"
+)
+
+// tokenSweepInterval is how often expired tokens are removed from storage.
+// Expiry itself is enforced at lookup time, so this only bounds garbage.
+const tokenSweepInterval = 10 * time.Second
+
+// setupUnsealed builds the unsealed state after the barrier opened.
+func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
+	hmacKey, err := c.loadOrCreateKey(ctx, tokenHMACKeyKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.loadClusterInfo(ctx); err != nil {
+		return nil, err
+	}
+	st := &unsealedState{mounts: &mountTable{entries: map[string]*MountEntry{}}}
+	st.policies = newPolicyStore(storage.NewView(c.barrier, policyStorePath))
+	st.tokens = token.NewStore(storage.NewView(c.barrier, tokenStorePath), hmacKey, token.Options{
+		Now:        c.now,
+		DefaultTTL: func() time.Duration { return c.defaultTTL },
+		MaxTTL:     func() time.Duration { return c.maxTTL },
+		OnRevoke:   func(ctx context.Context, e *token.Entry) error { return c.onTokenRevoke(ctx, st, e) },
+		Logger:     c.logger,
+	})
+	clear(hmacKey)
+	st.tokenBackend = token.NewBackend(st.tokens)
+	if err := st.policies.ensureDefault(ctx); err != nil {
+		return nil, err
+	}
+	entries, err := c.loadMounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range entries {
+		if err := c.instantiate(ctx, st, m); err != nil {
+			return nil, err
+		}
+		st.mounts.entries[m.Path] = m
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	st.cancel = cancel
+	st.wg.Add(1)
+	go c.sweepTokens(bg, st)
+	return st, nil
+}
+
+// stop ends background work and lets backends release resources.
+func (st *unsealedState) stop(ctx context.Context) {
+	st.cancel()
+	st.wg.Wait()
+	for _, m := range st.mounts.persisted() {
+		if cl, ok := m.backend.(logical.Cleaner); ok {
+			cl.Cleanup(ctx)
+		}
+	}
+}
+
+func (c *Core) sweepTokens(ctx context.Context, st *unsealedState) {
+	defer st.wg.Done()
+	t := time.NewTicker(tokenSweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := st.tokens.RevokeExpired(ctx); err != nil {
+				if ctx.Err() == nil {
+					c.logger.Warn("core: sweeping expired tokens failed", "error", err)
+				}
+			} else if n > 0 {
+				c.logger.Debug("core: revoked expired tokens", "count", n)
+			}
+		}
+	}
+}
+
+// onTokenRevoke wipes a revoked token's cubbyhole.
+func (c *Core) onTokenRevoke(ctx context.Context, st *unsealedState, e *token.Entry) error {
+	m := st.mounts.get("cubbyhole/")
+	if m == nil || e.CubbyholeID == "" {
+		return nil
+	}
+	return storage.DeletePrefix(ctx, m.view, cubbyhole.Prefix(e.CubbyholeID))
+}
+
+// loadOrCreateKey returns a 32-byte key kept in the barrier, creating it once.
+func (c *Core) loadOrCreateKey(ctx context.Context, key string) ([]byte, error) {
+	e, err := c.barrier.Get(ctx, key)
+	if err == nil {
+		if len(e.Value) != 32 {
+			return nil, fmt.Errorf("core: key %s has the wrong length", key)
+		}
+		return append([]byte(nil), e.Value...), nil
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	}
+	k, err := barrier.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.barrier.Put(ctx, &storage.Entry{Key: key, Value: k}); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (c *Core) loadClusterInfo(ctx context.Context) error {
+	e, err := c.barrier.Get(ctx, clusterInfoKey)
+	if err == nil {
+		id, name, ok := splitClusterInfo(string(e.Value))
+		if !ok {
+			return errors.New("core: corrupt cluster info")
+		}
+		c.clusterID, c.clusterName = id, name
+		return nil
+	}
+	if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	id := newID()
+	name := "coffer-cluster-" + id[:8]
+	if err := c.barrier.Put(ctx, &storage.Entry{Key: clusterInfoKey, Value: []byte(id + "\n" + name)}); err != nil {
+		return err
+	}
+	c.clusterID, c.clusterName = id, name
+	return nil
+}
+
+func splitClusterInfo(s string) (id, name string, ok bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\n' {
+			return s[:i], s[i+1:], i > 0 && i < len(s)-1
+		}
+	}
+	return "", "", false
+}
+
+// createRootToken issues a root token (at init and by generate-root).
+func (c *Core) createRootToken(ctx context.Context) (string, error) {
+	st, release, err := c.state()
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	raw, _, err := st.tokens.Create(ctx, token.CreateParams{
+		Policies: []string{"root"}, NoDefaultPolicy: true, DisplayName: "root",
+		Path: "auth/token/root", Orphan: true, NoExpiry: true,
+	})
+	if err != nil {
+		return "", fmt.Errorf("core: create root token: %w", err)
+	}
+	return raw, nil
+}
+
+// CreateRootTokenWithID issues a root token with a chosen id. Only dev mode
+// uses it (`-dev-root-token-id`), as Vault does.
+func (c *Core) CreateRootTokenWithID(ctx context.Context, id string) (string, error) {
+	st, release, err := c.state()
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	raw, _, err := st.tokens.Create(ctx, token.CreateParams{
+		ID: id, Policies: []string{"root"}, NoDefaultPolicy: true, DisplayName: "root",
+		Path: "auth/token/root", Orphan: true, NoExpiry: true,
+	})
+	if err != nil {
+		return "", fmt.Errorf("core: create root token: %w", err)
+	}
+	return raw, nil
+}

@@ -1,0 +1,154 @@
+// Package httpapi serves the Vault-compatible HTTP API: it decodes requests
+// into logical requests, runs them through the core, and writes Vault's JSON
+// envelopes. It is the only package that knows HTTP status codes.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cofferdev/coffer/internal/core"
+	"github.com/cofferdev/coffer/internal/logical"
+)
+
+// DefaultMaxRequestSize bounds request bodies (32 MiB, as Vault).
+const DefaultMaxRequestSize = 32 << 20
+
+// Options configure the handler.
+type Options struct {
+	Logger *slog.Logger
+	// MaxRequestSize bounds request bodies; DefaultMaxRequestSize if zero.
+	MaxRequestSize int64
+	// MaxRequestDuration bounds a request's processing; none if zero.
+	MaxRequestDuration time.Duration
+}
+
+// Handler serves /v1/ for one core.
+type Handler struct {
+	core    *core.Core
+	logger  *slog.Logger
+	maxSize int64
+	maxDur  time.Duration
+	mux     *http.ServeMux
+}
+
+// New builds the API handler.
+func New(c *core.Core, opts Options) *Handler {
+	h := &Handler{core: c, logger: opts.Logger, maxSize: opts.MaxRequestSize, maxDur: opts.MaxRequestDuration}
+	if h.logger == nil {
+		h.logger = slog.New(slog.DiscardHandler)
+	}
+	if h.maxSize <= 0 {
+		h.maxSize = DefaultMaxRequestSize
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/sys/init", h.handleInit)
+	mux.HandleFunc("/v1/sys/seal-status", h.handleSealStatus)
+	mux.HandleFunc("/v1/sys/unseal", h.handleUnseal)
+	mux.HandleFunc("/v1/sys/seal", h.handleSeal)
+	mux.HandleFunc("/v1/sys/health", h.handleHealth)
+	mux.HandleFunc("/v1/sys/leader", h.handleLeader)
+	for _, p := range []string{"/v1/sys/rekey", "/v1/sys/rekey-recovery-key"} {
+		mux.HandleFunc(p+"/init", h.handleRekeyInit)
+		mux.HandleFunc(p+"/update", h.handleRekeyUpdate)
+	}
+	mux.HandleFunc("/v1/sys/generate-root/attempt", h.handleGenerateRootAttempt)
+	mux.HandleFunc("/v1/sys/generate-root/update", h.handleGenerateRootUpdate)
+	mux.HandleFunc("/v1/", h.handleLogical)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeErrors(w, http.StatusNotFound, "unsupported path: API paths start with /v1/")
+	})
+	h.mux = mux
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if h.maxDur > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), h.maxDur)
+		defer cancel()
+		r = r.WithContext(ctx)
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.maxSize)
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	h.mux.ServeHTTP(sw, r)
+	if h.logger.Enabled(r.Context(), slog.LevelDebug) {
+		h.logger.Debug("http: request", "method", r.Method, "path", r.URL.Path,
+			"status", sw.status, "duration", time.Since(start), "remote", remoteIP(r))
+	}
+}
+
+// statusWriter remembers the status for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// handleLogical serves every path that goes through the core pipeline.
+func (h *Handler) handleLogical(w http.ResponseWriter, r *http.Request) {
+	req, status, err := h.buildRequest(w, r)
+	if err != nil {
+		writeErrors(w, status, err.Error())
+		return
+	}
+	resp, err := h.core.HandleRequest(r.Context(), req)
+	if err != nil {
+		h.writeError(w, req.ID, err)
+		return
+	}
+	if resp == nil && req.Operation != logical.ReadOperation && req.Operation != logical.ListOperation {
+		// A write or delete with nothing to say succeeded: 204, as Vault.
+		resp = &logical.Response{NoContent: true}
+	}
+	writeResponse(w, req.ID, resp)
+}
+
+// remoteIP is the peer's IP address without port.
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// clientToken reads X-Vault-Token, or a bearer token.
+func clientToken(r *http.Request) string {
+	if t := r.Header.Get("X-Vault-Token"); t != "" {
+		return t
+	}
+	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+		return strings.TrimSpace(a[7:])
+	}
+	return ""
+}
+
+// operationFor maps an HTTP method (and ?list=true) to an operation.
+func operationFor(r *http.Request) (logical.Operation, bool) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		if v := r.URL.Query().Get("list"); v == "true" || v == "1" {
+			return logical.ListOperation, true
+		}
+		return logical.ReadOperation, true
+	case "LIST":
+		return logical.ListOperation, true
+	case http.MethodPost, http.MethodPut:
+		return logical.UpdateOperation, true
+	case http.MethodPatch:
+		return logical.PatchOperation, true
+	case http.MethodDelete:
+		return logical.DeleteOperation, true
+	}
+	return "", false
+}

@@ -1,0 +1,237 @@
+// Package server wires configuration, storage, barrier, seal, core and the
+// HTTP API into a running Coffer server. It is the only place that does so.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cofferdev/coffer/internal/config"
+	"github.com/cofferdev/coffer/internal/core"
+	"github.com/cofferdev/coffer/internal/engine/cubbyhole"
+	"github.com/cofferdev/coffer/internal/engine/kv"
+	"github.com/cofferdev/coffer/internal/httpapi"
+	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/seal"
+	"github.com/cofferdev/coffer/internal/seal/static"
+	"github.com/cofferdev/coffer/internal/storage"
+	"github.com/cofferdev/coffer/internal/storage/bolt"
+	"github.com/cofferdev/coffer/internal/storage/inmem"
+)
+
+// Options are the command-line inputs of `coffer server`.
+type Options struct {
+	ConfigPath       string
+	Dev              bool
+	DevRootTokenID   string
+	DevListenAddress string
+	LogLevel         string
+}
+
+// shutdownTimeout bounds how long in-flight requests may take at exit.
+const shutdownTimeout = 5 * time.Second
+
+// Factories returns the secrets engines a server can mount.
+func Factories() map[string]logical.Factory {
+	return map[string]logical.Factory{"kv": kv.Factory, "cubbyhole": cubbyhole.Factory}
+}
+
+// Run starts the server and blocks until ctx is done or it fails.
+func Run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(opts)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(cfg, opts.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	srv, err := Start(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if opts.Dev {
+		if err := srv.devSetup(ctx, opts.DevRootTokenID, stdout); err != nil {
+			return err
+		}
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-srv.errc:
+			return err
+		case <-hup:
+			srv.reload()
+		}
+	}
+}
+
+func loadConfig(opts Options) (*config.Config, error) {
+	if opts.Dev {
+		addr := opts.DevListenAddress
+		if addr == "" {
+			addr = "127.0.0.1:8200"
+		}
+		return config.DevConfig(addr), nil
+	}
+	if opts.ConfigPath == "" {
+		return nil, errors.New("server: a -config file is required (or -dev for a throwaway dev server)")
+	}
+	return config.Load(opts.ConfigPath)
+}
+
+func newLogger(cfg *config.Config, override string, w io.Writer) (*slog.Logger, error) {
+	level := cfg.LogLevel
+	if override != "" {
+		level = override
+	}
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "trace", "debug":
+		l = slog.LevelDebug
+	case "info", "":
+		l = slog.LevelInfo
+	case "warn", "warning":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		return nil, fmt.Errorf("server: unknown log level %q (trace, debug, info, warn, error)", level)
+	}
+	hopts := &slog.HandlerOptions{Level: l}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, hopts)), nil
+}
+
+// Server is a running Coffer server.
+type Server struct {
+	Core      *core.Core
+	logger    *slog.Logger
+	physical  storage.Backend
+	listeners []*listener
+	errc      chan error
+}
+
+// Start opens storage, builds the core, unseals it with an auto seal if one
+// is configured, and starts the listeners.
+func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Server, error) {
+	physical, err := openStorage(cfg.Storage)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{logger: logger, physical: physical, errc: make(chan error, len(cfg.Listeners)*2)}
+	autoSeal, err := openSeal(cfg.Seal)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	c, err := core.New(core.Config{
+		Physical: physical, StorageType: cfg.Storage.Type, Seal: autoSeal, Factories: Factories(),
+		Logger: logger, DefaultLeaseTTL: cfg.DefaultLeaseTTL, MaxLeaseTTL: cfg.MaxLeaseTTL,
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Core = c
+	if autoSeal != nil {
+		if err := c.UnsealAuto(ctx); err != nil && !errors.Is(err, logical.ErrNotInitialized) {
+			s.Close()
+			return nil, err
+		}
+	}
+	for _, lc := range cfg.Listeners {
+		api := httpapi.New(c, httpapi.Options{Logger: logger, MaxRequestSize: lc.MaxRequestSize,
+			MaxRequestDuration: lc.MaxRequestDuration})
+		l, err := startListener(lc, cfg.APIAddr, api, logger, s.errc)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.listeners = append(s.listeners, l)
+	}
+	return s, nil
+}
+
+// Addrs returns the listeners' bound addresses (useful with port 0).
+func (s *Server) Addrs() []string {
+	out := make([]string, len(s.listeners))
+	for i, l := range s.listeners {
+		out[i] = l.addr
+	}
+	return out
+}
+
+func openStorage(sc config.Storage) (storage.Backend, error) {
+	switch sc.Type {
+	case "inmem":
+		return inmem.New(), nil
+	case "bolt", "":
+		path := sc.Options["path"]
+		if path == "" {
+			return nil, errors.New(`server: storage "bolt" needs a path`)
+		}
+		return bolt.Open(path, bolt.Options{})
+	}
+	return nil, fmt.Errorf("server: storage type %q is not available in this build (use \"bolt\" or \"inmem\")", sc.Type)
+}
+
+func openSeal(sc *config.Seal) (seal.Seal, error) {
+	if sc == nil || sc.Type == "" || sc.Type == "shamir" {
+		return nil, nil
+	}
+	switch sc.Type {
+	case "static":
+		return static.Load(sc.Options["key_file"])
+	}
+	return nil, fmt.Errorf("server: seal type %q is not available in this build (use \"shamir\" or \"static\")", sc.Type)
+}
+
+// reload re-reads TLS certificates (SIGHUP).
+func (s *Server) reload() {
+	for _, l := range s.listeners {
+		if l.certs == nil {
+			continue
+		}
+		if err := l.certs.reload(); err != nil {
+			s.logger.Error("server: TLS certificate reload failed; keeping the old certificate", "listener", l.addr, "error", err)
+			continue
+		}
+		s.logger.Info("server: TLS certificate reloaded", "listener", l.addr)
+	}
+}
+
+// Close stops the listeners, seals the core and closes storage.
+func (s *Server) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	for _, l := range s.listeners {
+		l.shutdown(ctx)
+	}
+	if s.Core != nil {
+		s.Core.Seal(ctx)
+	}
+	if cl, ok := s.physical.(storage.Closer); ok {
+		if err := cl.Close(); err != nil {
+			s.logger.Error("server: closing storage failed", "error", err)
+		}
+	}
+}
+
+var _ http.Handler = (*httpapi.Handler)(nil)

@@ -1,0 +1,41 @@
+// Package token is Coffer's token store, which keeps service tokens only as
+// keyed hashes, and the Vault-compatible auth/token/ API built on it.
+//
+// # Token shape and hashing
+//
+// A service token is "hvs." followed by 24 base62 characters drawn from
+// crypto/rand (about 143 bits). The raw token is returned once by Create and
+// is never stored, logged or put in an error: the store identifies a token by
+// the hex HMAC-SHA256 of the raw string under a 32-byte key that the core
+// keeps in the barrier. Lookup checks the shape (prefix, length, alphabet)
+// before hashing, so garbage is rejected without touching storage.
+//
+// # Storage layout
+//
+// All keys live under the view given to NewStore:
+//
+//	id/<hash>                         JSON Entry of the token
+//	accessor/<accessor>               the token's hash
+//	parent/<parentHash>/<childHash>   the child's hash (children index)
+//	expiry/<%020d unix nanos>/<hash>  the token's hash (expiry index)
+//
+// Create, Renew and the deletion of each revoked token write every affected
+// key in one storage transaction, so no token is ever half-written. Expiry
+// keys sort by time, so RevokeExpired stops at the first key in the future
+// and never reads token entries that are not due.
+//
+// # Concurrency
+//
+// Read-modify-write operations (Use, Renew, revocation, and Create under a
+// parent) take a per-token lock inside the Store. Locks are always taken from
+// parent to child, so they cannot deadlock. The locks are local to the
+// process: in an HA cluster only the active node writes tokens, and standbys
+// forward writes to it.
+//
+// # Revocation
+//
+// Revoke first marks the token as revoked (NumUses = -1), so it stops working
+// at once, then revokes its descendants depth first, calls Options.OnRevoke
+// and deletes the token's keys. A failed revocation can be retried: every
+// step is idempotent.
+package token

@@ -1,0 +1,250 @@
+package token
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cofferdev/coffer/internal/logical"
+)
+
+// nonAssignable reports the internal policies no token may be given.
+func nonAssignable(policy string) bool {
+	return policy == "response-wrapping" || policy == "control-group"
+}
+
+func createFields() map[string]*logical.Field {
+	return map[string]*logical.Field{
+		"id":                {Type: logical.TypeString, Description: "Custom token id (not supported)."},
+		"policies":          {Type: logical.TypeStringSlice, Description: "Policies of the token."},
+		"meta":              {Type: logical.TypeKVPairs, Description: "Metadata of the token."},
+		"no_parent":         {Type: logical.TypeBool, Description: "Create an orphan token (needs sudo)."},
+		"no_default_policy": {Type: logical.TypeBool, Description: "Leave out the default policy."},
+		"renewable":         {Type: logical.TypeBool, Default: true, Description: "Whether the token can be renewed."},
+		"ttl":               {Type: logical.TypeDuration, Description: "Initial TTL."},
+		"lease":             {Type: logical.TypeDuration, Description: "Deprecated alias of ttl."},
+		"type":              {Type: logical.TypeString, Description: "Token type: service or default."},
+		"explicit_max_ttl":  {Type: logical.TypeDuration, Description: "Hard limit on the token's lifetime."},
+		"display_name":      {Type: logical.TypeString, Description: "Display name, prefixed with token-."},
+		"num_uses":          {Type: logical.TypeInt, Description: "Maximum number of uses; 0 is unlimited."},
+		"period":            {Type: logical.TypeDuration, Description: "Period of a periodic token (needs sudo)."},
+		"entity_alias":      {Type: logical.TypeString, Description: "Entity alias (needs token roles; not supported)."},
+		"bound_cidrs":       {Type: logical.TypeStringSlice, Description: "CIDRs the token may be used from (Coffer extension; Vault offers this only on token roles)."},
+	}
+}
+
+func (b *backend) createPaths() []*logical.Path {
+	return []*logical.Path{
+		{
+			Pattern:    "create",
+			Fields:     createFields(),
+			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleCreate(false)},
+			Help:       "Create a token as a child of the calling token.",
+		},
+		{
+			Pattern:    "create-orphan",
+			Fields:     createFields(),
+			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleCreate(true)},
+			Help:       "Create an orphan token.",
+		},
+		{
+			Pattern:    "create/(?P<role_name>.+)",
+			Fields:     createFields(),
+			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: handleCreateRole},
+			Help:       "Create a token against a role (token roles are not supported yet).",
+		},
+	}
+}
+
+func handleCreateRole(context.Context, *logical.Request, *logical.FieldData) (*logical.Response, error) {
+	return nil, errorf("token roles are not supported yet")
+}
+
+// createRequest is the parsed body of a create call.
+type createRequest struct {
+	policies        []string
+	meta            map[string]string
+	noParent        bool
+	noDefaultPolicy bool
+	renewable       *bool
+	ttl             time.Duration
+	explicitMaxTTL  time.Duration
+	period          time.Duration
+	displayName     string
+	numUses         int
+	boundCIDRs      []netip.Prefix
+}
+
+func parseCreate(d *logical.FieldData) (*createRequest, error) {
+	if d.String("id") != "" {
+		return nil, errorf("custom token ids are not supported")
+	}
+	switch d.String("type") {
+	case "", "service", "default":
+	case "batch":
+		return nil, errorf("batch tokens are not supported yet")
+	default:
+		return nil, errorf("invalid 'token_type' value")
+	}
+	if d.String("entity_alias") != "" {
+		return nil, errorf("'entity_alias' is not supported: it needs token roles, which are not supported yet")
+	}
+	r := &createRequest{
+		policies:        d.Strings("policies"),
+		meta:            d.KVPairs("meta"),
+		noParent:        d.Bool("no_parent"),
+		noDefaultPolicy: d.Bool("no_default_policy"),
+		ttl:             d.Duration("ttl"),
+		explicitMaxTTL:  d.Duration("explicit_max_ttl"),
+		period:          d.Duration("period"),
+		displayName:     d.String("display_name"),
+		numUses:         d.Int("num_uses"),
+	}
+	if r.numUses < 0 {
+		return nil, errorf("number of uses cannot be negative")
+	}
+	for _, c := range d.Strings("bound_cidrs") {
+		p, err := parseCIDR(c)
+		if err != nil {
+			return nil, errorf("invalid bound_cidrs entry %q: %v", c, err)
+		}
+		r.boundCIDRs = append(r.boundCIDRs, p)
+	}
+	if r.ttl == 0 {
+		r.ttl = d.Duration("lease")
+	}
+	if v, ok := d.GetOk("renewable"); ok {
+		renewable := v.(bool)
+		r.renewable = &renewable
+	}
+	return r, nil
+}
+
+// handleCreate serves create and create-orphan with Vault's rules.
+func (b *backend) handleCreate(orphan bool) logical.Handler {
+	return func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+		if err := requireCaller(req); err != nil {
+			return nil, err
+		}
+		r, err := parseCreate(d)
+		if err != nil {
+			return nil, err
+		}
+		parent, _, err := b.callerEntry(ctx, req, false)
+		if err != nil {
+			return nil, notFound(err, logical.KindInvalidRequest, "parent token lookup failed: no parent found")
+		}
+		if parent.NumUses != 0 {
+			return nil, errorf("restricted use token cannot generate child tokens")
+		}
+		sudo := isSudo(req)
+		policies, err := childPolicies(parent, r, sudo)
+		if err != nil {
+			return nil, err
+		}
+		if r.noParent && !sudo {
+			return nil, errorf("root or sudo privileges required to create orphan token")
+		}
+		if r.period > 0 && !sudo {
+			return nil, errorf("root or sudo privileges required to create periodic token")
+		}
+		raw, e, err := b.store.Create(ctx, CreateParams{
+			Parent:          parent,
+			Policies:        policies,
+			NoDefaultPolicy: !slices.Contains(policies, "default"),
+			Meta:            r.meta,
+			DisplayName:     displayName(r.displayName),
+			NumUses:         r.numUses,
+			TTL:             r.ttl,
+			ExplicitMaxTTL:  r.explicitMaxTTL,
+			Period:          r.period,
+			Renewable:       r.renewable,
+			BoundCIDRs:      r.boundCIDRs,
+			Path:            "auth/token/" + req.Path,
+			Orphan:          orphan || r.noParent,
+			NoExpiry:        slices.Contains(policies, "root"),
+		})
+		if err != nil {
+			return nil, storeError(err)
+		}
+		return authResponse(raw, e, e.TTL), nil
+	}
+}
+
+// parseCIDR accepts a CIDR or a bare address (a single-host prefix).
+func parseCIDR(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("not a CIDR or IP address")
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// childPolicies decides a new token's policies as Vault does: no policies
+// inherit the parent's; otherwise a caller without sudo may only ask for a
+// subset of the parent's policies, and gets "default" only if the parent has
+// it; only a root parent can make a root token.
+func childPolicies(parent *Entry, r *createRequest, sudo bool) ([]string, error) {
+	var policies []string
+	addDefault := false
+	switch {
+	case len(r.policies) == 0:
+		policies = parent.Policies
+	case !sudo:
+		policies = r.policies
+		asked := SanitizePolicies(r.policies, false)
+		held := SanitizePolicies(parent.Policies, false)
+		for _, p := range asked {
+			if !slices.Contains(held, p) {
+				return nil, errorf("child policies must be subset of parent")
+			}
+		}
+		addDefault = !r.noDefaultPolicy && slices.Contains(parent.Policies, "default")
+	default:
+		policies = r.policies
+		addDefault = !r.noDefaultPolicy
+	}
+	out := SanitizePolicies(policies, addDefault)
+	if r.noDefaultPolicy {
+		out = slices.DeleteFunc(out, func(p string) bool { return p == "default" })
+	}
+	for _, p := range out {
+		if nonAssignable(p) {
+			return nil, errorf("cannot assign policy %q", p)
+		}
+	}
+	if slices.Contains(out, "root") && !slices.Contains(parent.Policies, "root") {
+		return nil, errorf("root tokens may not be created without parent token being root")
+	}
+	return out, nil
+}
+
+// displayName builds "token-<name>" with every run of characters other than
+// letters, digits and '-' replaced by '-', and no trailing '-', as Vault
+// does; an empty name gives "token".
+func displayName(name string) string {
+	if name == "" {
+		return "token"
+	}
+	var sb strings.Builder
+	sb.WriteString("token-")
+	inRun := false
+	for _, c := range name {
+		ok := c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		switch {
+		case ok:
+			sb.WriteRune(c)
+			inRun = false
+		case !inRun:
+			sb.WriteByte('-')
+			inRun = true
+		}
+	}
+	return strings.TrimSuffix(sb.String(), "-")
+}

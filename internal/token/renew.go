@@ -1,0 +1,50 @@
+package token
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cofferdev/coffer/internal/storage"
+)
+
+// Renew extends e's lease by Vault's rules and returns the updated entry.
+// A token created non-renewable, or one that never expires, gives
+// ErrNotRenewable. A periodic token's TTL is reset to its period (bounded
+// only by its explicit max TTL); any other token gets increment, or its
+// creation TTL when increment is 0, capped so it never outlives its creation
+// time plus the explicit max TTL or the system max TTL (ErrPastMaxTTL once
+// that point is reached).
+func (s *Store) Renew(ctx context.Context, e *Entry, increment time.Duration) (*Entry, error) {
+	if increment < 0 {
+		return nil, fmt.Errorf("%w: increment cannot be negative", ErrInvalidParams)
+	}
+	unlock := s.locks.lock(e.Hash)
+	defer unlock()
+	now := s.now()
+	cur, err := s.loadLive(ctx, e.Hash, now)
+	if err != nil {
+		return nil, err
+	}
+	if !cur.expires() || !cur.Renewable {
+		return nil, ErrNotRenewable
+	}
+	ttl, err := s.calculateTTL(now, cur.CreationTime, increment, cur.TTL, cur.Period, cur.ExplicitMaxTTL)
+	if err != nil {
+		return nil, err
+	}
+	oldKey := expiryKey(cur.ExpireTime, cur.Hash)
+	cur.ExpireTime = now.Add(ttl)
+	b, err := cur.encode()
+	if err != nil {
+		return nil, err
+	}
+	ops := []storage.TxnOp{put(idKey(cur.Hash), b)}
+	if newKey := expiryKey(cur.ExpireTime, cur.Hash); newKey != oldKey {
+		ops = append(ops, del(oldKey), put(newKey, []byte(cur.Hash)))
+	}
+	if err := s.view.Transaction(ctx, ops); err != nil {
+		return nil, fmt.Errorf("renew token: %w", err)
+	}
+	return cur, nil
+}
