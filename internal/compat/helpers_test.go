@@ -4,12 +4,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	vaultapi "github.com/hashicorp/vault/api"
 
+	"github.com/cofferdev/coffer/internal/config"
+	"github.com/cofferdev/coffer/internal/server"
 	"github.com/cofferdev/coffer/internal/server/servertest"
 )
 
@@ -54,4 +57,14 @@ func createToken(t *testing.T, in *servertest.Instance, req *vaultapi.TokenCreat
 		t.Fatalf("create token: %v", err)
 	}
 	return s.Auth.ClientToken
+}
+
+// startErr starts a server from cfg and returns the error Start gave.
+func startErr(t *testing.T, cfg *config.Config) (*server.Server, error) {
+	t.Helper()
+	srv, err := server.Start(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		t.Cleanup(srv.Close)
+	}
+	return srv, err
 }

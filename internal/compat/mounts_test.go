@@ -41,7 +41,7 @@ func TestMounts(t *testing.T) {
 		t.Errorf("secret/ options = %v; want version 2", mounts["secret/"].Options)
 	}
 
-	if err := sys.TuneMount("team-a/kv", vaultapi.MountConfigInput{MaxLeaseTTL: "3h", Description: strPtr("tuned")}); err != nil {
+	if err := sys.TuneMountAllowNil("team-a/kv", vaultapi.TuneMountConfigInput{MaxLeaseTTL: strPtr("3h"), Description: strPtr("tuned")}); err != nil {
 		t.Fatalf("TuneMount: %v", err)
 	}
 	tune, err := sys.MountConfig("team-a/kv")
@@ -51,7 +51,7 @@ func TestMounts(t *testing.T) {
 	if m, _ := sys.GetMount("team-a/kv"); m == nil || m.Description != "tuned" {
 		t.Fatalf("description after tune = %+v", m)
 	}
-	if err := sys.TuneMount("team-a/kv", vaultapi.MountConfigInput{DefaultLeaseTTL: "5h"}); !isStatus(err, 400) {
+	if err := sys.TuneMountAllowNil("team-a/kv", vaultapi.TuneMountConfigInput{DefaultLeaseTTL: strPtr("5h")}); !isStatus(err, 400) {
 		t.Fatalf("default TTL above max: %v; want 400", err)
 	}
 

@@ -53,18 +53,22 @@ func TestFactoryNilConfig(t *testing.T) {
 	}
 }
 
-func TestCubbyholeOperations(t *testing.T) {
-	b, s := newBackend(t)
-	steps := []struct {
-		name     string
-		id       string
-		op       logical.Operation
-		path     string
-		data     map[string]any
-		want     string
-		wantKind logical.Kind
-		wantErr  bool
-	}{
+// step is one request of TestCubbyholeOperations and its expected outcome;
+// want is the response data as JSON, or "204" for a bare NoContent.
+type step struct {
+	name     string
+	id       string
+	op       logical.Operation
+	path     string
+	data     map[string]any
+	want     string
+	wantKind logical.Kind
+	wantErr  bool
+}
+
+// operationSteps exercises two tokens' cubbyholes in turn.
+func operationSteps() []step {
+	return []step{
 		{name: "write", id: "t1", op: logical.CreateOperation, path: "app/k", data: map[string]any{"pw": "one", "path": "p"}, want: "204"},
 		{name: "read own", id: "t1", op: logical.ReadOperation, path: "app/k", want: `{"path":"p","pw":"one"}`},
 		{name: "other token cannot read", id: "t2", op: logical.ReadOperation, path: "app/k", want: "null"},
@@ -90,6 +94,11 @@ func TestCubbyholeOperations(t *testing.T) {
 		{name: "id with slash", id: "t2/app", op: logical.ReadOperation, path: "k", wantErr: true, wantKind: logical.KindPermissionDenied},
 		{name: "no caller list", id: "-", op: logical.ListOperation, path: "", wantErr: true, wantKind: logical.KindPermissionDenied},
 	}
+}
+
+func TestCubbyholeOperations(t *testing.T) {
+	b, s := newBackend(t)
+	steps := operationSteps()
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			resp, err := call(b, s, st.id, st.op, st.path, st.data)

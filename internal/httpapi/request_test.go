@@ -1,0 +1,146 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cofferdev/coffer/internal/logical"
+)
+
+func TestDecodeJSONObject(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		want    map[string]any
+		wantErr string
+	}{
+		{"empty", "", nil, ""},
+		{"whitespace", " \n\t", nil, ""},
+		{"null", "null", nil, ""},
+		{"object", `{"a":"b","n":12345678901234567890}`, map[string]any{"a": "b", "n": json.Number("12345678901234567890")}, ""},
+		{"array", `[1]`, nil, "must be a JSON object"},
+		{"string", `"x"`, nil, "must be a JSON object"},
+		{"truncated", `{"a":`, nil, "malformed JSON"},
+		{"two objects", `{} {}`, nil, "unexpected data"},
+		{"trailing garbage", `{}x`, nil, "unexpected data"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := DecodeJSONObject([]byte(tc.body))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v; want it to mention %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v; want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if got[k] != v {
+					t.Fatalf("%s = %#v; want %#v", k, got[k], v)
+				}
+			}
+		})
+	}
+}
+
+// FuzzDecodeJSONObject: any body either decodes to an object that survives
+// a marshal round trip, or fails with a message that does not echo input.
+func FuzzDecodeJSONObject(f *testing.F) {
+	for _, s := range []string{"", "{}", `{"a":1}`, `{"data":{"x":[1,"2",null,true]}}`, "[", `{"a":"\u0000"}`, "null", `{"a":1e400}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		m, err := DecodeJSONObject(body)
+		if err != nil {
+			if len(body) > 8 && strings.Contains(err.Error(), string(body)) {
+				t.Fatalf("error echoes the input: %v", err)
+			}
+			return
+		}
+		if m == nil {
+			return
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatalf("decoded object does not marshal: %v", err)
+		}
+		again, err := DecodeJSONObject(b)
+		if err != nil || len(again) != len(m) {
+			t.Fatalf("round trip changed the object: %v", err)
+		}
+	})
+}
+
+func TestValidatePath(t *testing.T) {
+	for path, ok := range map[string]bool{
+		"secret/data/x": true, "sys/mounts": true, "": false, "a//b": false, "/abs": false,
+		"a/../b": false, "a/./b": false, strings.Repeat("a", maxPathLength+1): false,
+	} {
+		if err := validatePath(path); (err == nil) != ok {
+			t.Errorf("validatePath(%q) = %v; want ok=%v", path, err, ok)
+		}
+	}
+}
+
+func TestOperationFor(t *testing.T) {
+	for _, tc := range []struct {
+		method, url string
+		want        logical.Operation
+		ok          bool
+	}{
+		{"GET", "/v1/x", logical.ReadOperation, true},
+		{"GET", "/v1/x?list=true", logical.ListOperation, true},
+		{"LIST", "/v1/x", logical.ListOperation, true},
+		{"POST", "/v1/x", logical.UpdateOperation, true},
+		{"PUT", "/v1/x", logical.UpdateOperation, true},
+		{"PATCH", "/v1/x", logical.PatchOperation, true},
+		{"DELETE", "/v1/x", logical.DeleteOperation, true},
+		{"TRACE", "/v1/x", "", false},
+	} {
+		r := httptest.NewRequest(tc.method, tc.url, nil)
+		got, ok := operationFor(r)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("%s %s = %q, %v; want %q, %v", tc.method, tc.url, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestWrapTTLHeader(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 0, "300": 5 * time.Minute, "5m": 5 * time.Minute} {
+		r := httptest.NewRequest("GET", "/v1/x", nil)
+		if v != "" {
+			r.Header.Set("X-Vault-Wrap-TTL", v)
+		}
+		got, err := wrapTTLHeader(r)
+		if err != nil || got != want {
+			t.Errorf("wrap TTL %q = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, bad := range []string{"0", "abc", "-5"} {
+		r := httptest.NewRequest("GET", "/v1/x", nil)
+		r.Header.Set("X-Vault-Wrap-TTL", bad)
+		if _, err := wrapTTLHeader(r); err == nil {
+			t.Errorf("wrap TTL %q accepted", bad)
+		}
+	}
+}
+
+func TestClientToken(t *testing.T) {
+	r := httptest.NewRequest("GET", "/v1/x", nil)
+	r.Header.Set("Authorization", "Bearer abc")
+	if got := clientToken(r); got != "abc" {
+		t.Fatalf("bearer = %q", got)
+	}
+	r.Header.Set("X-Vault-Token", "xyz")
+	if got := clientToken(r); got != "xyz" {
+		t.Fatalf("X-Vault-Token should win, got %q", got)
+	}
+}
