@@ -177,3 +177,19 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+func TestTokenMountTuneSetsTokenTTLs(t *testing.T) {
+	in := servertest.Start(t, servertest.Options{})
+	if err := in.Client.Sys().TuneMountAllowNil("auth/token", vaultapi.TuneMountConfigInput{
+		DefaultLeaseTTL: strPtr("2h"), MaxLeaseTTL: strPtr("4h")}); err != nil {
+		t.Fatalf("tune auth/token: %v", err)
+	}
+	s, err := in.Client.Auth().Token().Create(&vaultapi.TokenCreateRequest{Policies: []string{"default"}})
+	if err != nil || s.Auth.LeaseDuration != 7200 {
+		t.Fatalf("default token TTL after tune = %+v, %v; want 7200", s, err)
+	}
+	s, err = in.Client.Auth().Token().Create(&vaultapi.TokenCreateRequest{Policies: []string{"default"}, TTL: "100h"})
+	if err != nil || s.Auth.LeaseDuration != 4*3600 {
+		t.Fatalf("token TTL above the tuned max = %+v, %v; want capped at 14400", s, err)
+	}
+}

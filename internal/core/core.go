@@ -68,6 +68,7 @@ type Core struct {
 
 // unsealedState is everything that exists only while the core is unsealed.
 type unsealedState struct {
+	system       logical.SystemView
 	mounts       *mountTable
 	policies     *policyStore
 	tokens       *token.Store

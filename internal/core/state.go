@@ -34,12 +34,12 @@ func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
 	if err := c.loadClusterInfo(ctx); err != nil {
 		return nil, err
 	}
-	st := &unsealedState{mounts: &mountTable{entries: map[string]*MountEntry{}}}
+	st := &unsealedState{mounts: &mountTable{entries: map[string]*MountEntry{}}, system: c}
 	st.policies = newPolicyStore(storage.NewView(c.barrier, policyStorePath))
 	st.tokens = token.NewStore(storage.NewView(c.barrier, tokenStorePath), hmacKey, token.Options{
 		Now:        c.now,
-		DefaultTTL: func() time.Duration { return c.defaultTTL },
-		MaxTTL:     func() time.Duration { return c.maxTTL },
+		DefaultTTL: func() time.Duration { return st.tokenMountView().DefaultLeaseTTL() },
+		MaxTTL:     func() time.Duration { return st.tokenMountView().MaxLeaseTTL() },
 		OnRevoke:   func(ctx context.Context, e *token.Entry) error { return c.onTokenRevoke(ctx, st, e) },
 		Logger:     c.logger,
 	})
@@ -63,6 +63,16 @@ func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
 	st.wg.Add(1)
 	go c.sweepTokens(bg, st)
 	return st, nil
+}
+
+// tokenMountView is the TTL view of auth/token/, so tuning that mount sets
+// the default and maximum TTL of tokens. Before the mount table loads it
+// falls back to the system values.
+func (st *unsealedState) tokenMountView() logical.SystemView {
+	if m := st.mounts.get("auth/token/"); m != nil && m.sys.cfg != nil {
+		return m.sys
+	}
+	return st.system
 }
 
 // stop ends background work and lets backends release resources.

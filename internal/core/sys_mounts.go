@@ -82,6 +82,9 @@ func (c *Core) mountPaths(st *unsealedState) []*logical.Path {
 		{Pattern: "mounts/(?P<path>.+?)/tune", Fields: tuneFields, Operations: ops(map[logical.Operation]logical.Handler{
 			logical.ReadOperation:   c.handleTuneRead(st),
 			logical.UpdateOperation: c.handleTuneWrite(st)})},
+		{Pattern: "(?P<path>auth/.+?)/tune", Fields: tuneFields, Operations: ops(map[logical.Operation]logical.Handler{
+			logical.ReadOperation:   c.handleTuneRead(st),
+			logical.UpdateOperation: c.handleTuneWrite(st)})},
 		{Pattern: "mounts/(?P<path>.+)", Fields: enableFields, Operations: ops(map[logical.Operation]logical.Handler{
 			logical.ReadOperation: func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
 				p, err := normalizeMountPath(d.String("path"))
