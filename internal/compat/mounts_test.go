@@ -92,6 +92,18 @@ func TestMountDiscoveryForKVCommands(t *testing.T) {
 	if _, err := in.NewClient(t, "").Logical().Read("sys/internal/ui/mounts/secret/x"); !isStatus(err, 403) {
 		t.Fatalf("mount discovery without a token: %v; want 403", err)
 	}
+	// Any capability under a mount reveals it (Vault's preflight rule);
+	// none does not.
+	if err := in.Client.Sys().PutPolicy("one-secret", `path "secret/data/app" { capabilities = ["read"] }`); err != nil {
+		t.Fatal(err)
+	}
+	reader := in.NewClient(t, createToken(t, in, &vaultapi.TokenCreateRequest{Policies: []string{"one-secret"}}))
+	if s, err := reader.Logical().Read("sys/internal/ui/mounts/secret/app"); err != nil || s.Data["path"] != "secret/" {
+		t.Fatalf("preflight with read on one secret = %v, %v", s, err)
+	}
+	if _, err := reader.Logical().Read("sys/internal/ui/mounts/old/x"); !isStatus(err, 403) {
+		t.Fatalf("preflight on a mount without access: %v; want 403", err)
+	}
 }
 
 func strPtr(s string) *string { return &s }

@@ -21,8 +21,10 @@ var sudoPaths = []string{
 	"auth/token/accessors", "auth/token/accessors/*", "auth/token/revoke-orphan", "auth/token/revoke-orphan/*",
 }
 
-// unauthenticatedPaths are served without a token.
-var unauthenticatedPaths = []string{"sys/wrapping/lookup"}
+// unauthenticatedPaths skip the pipeline's token and ACL check. The
+// mount-discovery endpoints check the token themselves, as in Vault: any
+// capability under a mount reveals that mount's type and options.
+var unauthenticatedPaths = []string{"sys/wrapping/lookup", "sys/internal/ui/mounts", "sys/internal/ui/mounts/*"}
 
 // wrappingPaths are the only paths a response-wrapping token may call.
 var wrappingPaths = map[string]bool{
@@ -98,7 +100,9 @@ func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Reque
 func (c *Core) authorize(ctx context.Context, st *unsealedState, m *MountEntry, req, breq *logical.Request) (*token.Entry, error) {
 	if matchAny(unauthenticatedPaths, req.Path) {
 		breq.Unauthenticated = true
-		breq.ClientToken = ""
+		if m.Type != "system" {
+			breq.ClientToken = ""
+		}
 		return nil, nil
 	}
 	te, err := c.lookupToken(ctx, st, req.ClientToken, req.RemoteAddr)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/policy"
 )
 
 // internalPaths serve the mount-discovery endpoints clients call before a
@@ -12,12 +13,20 @@ func (c *Core) internalPaths(st *unsealedState) []*logical.Path {
 	return []*logical.Path{
 		{Pattern: "internal/ui/mounts/?", Operations: ops(map[logical.Operation]logical.Handler{
 			logical.ReadOperation: func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+				acl, err := c.callerACL(ctx, st, req)
+				if err != nil {
+					return nil, err
+				}
 				secret, auth := map[string]any{}, map[string]any{}
 				for _, m := range st.mounts.list(tableSecret) {
-					secret[m.Path] = mountInfo(m)
+					if acl.HasMountAccess(m.Path) {
+						secret[m.Path] = mountInfo(m)
+					}
 				}
 				for _, m := range st.mounts.list(tableAuth) {
-					auth[m.Path[len("auth/"):]] = mountInfo(m)
+					if acl.HasMountAccess(m.Path) {
+						auth[m.Path[len("auth/"):]] = mountInfo(m)
+					}
 				}
 				return logical.DataResponse(map[string]any{"secret": secret, "auth": auth}), nil
 			}})},
@@ -27,10 +36,7 @@ func (c *Core) internalPaths(st *unsealedState) []*logical.Path {
 				if m == nil || m.Table != tableSecret {
 					return nil, logical.InvalidRequest("no mount found for path %q", d.String("path"))
 				}
-				if req.Caller == nil {
-					return nil, logical.ErrPermissionDenied
-				}
-				acl, err := st.policies.acl(ctx, req.Caller.Policies)
+				acl, err := c.callerACL(ctx, st, req)
 				if err != nil {
 					return nil, err
 				}
@@ -51,4 +57,17 @@ func (c *Core) internalPaths(st *unsealedState) []*logical.Path {
 				return logical.DataResponse(data), nil
 			}})},
 	}
+}
+
+// callerACL authenticates the request's token for an endpoint that skips
+// the pipeline's check (see unauthenticatedPaths).
+func (c *Core) callerACL(ctx context.Context, st *unsealedState, req *logical.Request) (*policy.ACL, error) {
+	te, err := c.lookupToken(ctx, st, req.ClientToken, req.RemoteAddr)
+	if err != nil {
+		return nil, err
+	}
+	if isWrappingToken(te) {
+		return nil, logical.ErrPermissionDenied
+	}
+	return st.policies.acl(ctx, te.Policies)
 }
