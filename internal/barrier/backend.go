@@ -4,17 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cofferdev/coffer/internal/storage"
 )
 
 // sealPrefix holds the seal layer's plaintext entries; see the package doc.
-// reservedParent is the directory that holds both reserved areas.
-const (
-	sealPrefix     = "core/seal/"
-	reservedParent = "core/"
-)
+const sealPrefix = "core/seal/"
 
 // reserved reports whether key belongs to the barrier or the seal layer.
 func reserved(key string) bool {
@@ -24,10 +21,11 @@ func reserved(key string) bool {
 // Get returns the decrypted value at key. storage.ErrNotFound is returned
 // unwrapped.
 func (b *Barrier) Get(ctx context.Context, key string) (*storage.Entry, error) {
-	if err := b.checkKey(key); err != nil {
+	phys, err := b.physicalKey(key)
+	if err != nil {
 		return nil, err
 	}
-	e, err := b.physical.Get(ctx, key)
+	e, err := b.physical.Get(ctx, phys)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, err
@@ -49,14 +47,11 @@ func (b *Barrier) Put(ctx context.Context, entry *storage.Entry) error {
 	if err := storage.ValidateEntry(entry); err != nil {
 		return fmt.Errorf("barrier: put: %w", err)
 	}
-	if err := b.checkKey(entry.Key); err != nil {
-		return err
-	}
-	value, err := b.encryptValue(entry.Key, entry.Value)
+	phys, value, err := b.encryptEntry(entry.Key, entry.Value)
 	if err != nil {
 		return err
 	}
-	if err := b.physical.Put(ctx, &storage.Entry{Key: entry.Key, Value: value}); err != nil {
+	if err := b.physical.Put(ctx, &storage.Entry{Key: phys, Value: value}); err != nil {
 		return fmt.Errorf("barrier: put %q: %w", entry.Key, err)
 	}
 	return nil
@@ -64,17 +59,21 @@ func (b *Barrier) Put(ctx context.Context, entry *storage.Entry) error {
 
 // Delete removes key.
 func (b *Barrier) Delete(ctx context.Context, key string) error {
-	if err := b.checkKey(key); err != nil {
+	phys, err := b.physicalKey(key)
+	if err != nil {
 		return err
 	}
-	if err := b.physical.Delete(ctx, key); err != nil {
+	if err := b.physical.Delete(ctx, phys); err != nil {
 		return fmt.Errorf("barrier: delete %q: %w", key, err)
 	}
 	return nil
 }
 
-// List returns the children of prefix, as if the reserved keys did not
-// exist: they are left out, and so is "core/" when it holds nothing else.
+// List returns the sorted children of prefix. It lists the physical folder
+// of the prefix's last "/", decrypts the children's names and, when the
+// prefix ends inside a segment ("a/b" rather than "a/"), keeps the names
+// that extend that segment. The reserved keys are not barrier data and are
+// never listed. A stored name that does not decrypt is ErrDecrypt.
 func (b *Barrier) List(ctx context.Context, prefix string) ([]string, error) {
 	if err := b.checkUnsealed(); err != nil {
 		return nil, err
@@ -85,32 +84,29 @@ func (b *Barrier) List(ctx context.Context, prefix string) ([]string, error) {
 	if reserved(prefix) {
 		return nil, fmt.Errorf("barrier: list %q: %w", prefix, ErrReservedKey)
 	}
-	children, err := b.physical.List(ctx, prefix)
+	folder, partial := splitPrefix(prefix)
+	phys, err := b.physicalFolder(folder)
+	if err != nil {
+		return nil, err
+	}
+	children, err := b.physical.List(ctx, phys)
 	if err != nil {
 		return nil, fmt.Errorf("barrier: list %q: %w", prefix, err)
 	}
-	var out []string
-	for _, c := range children {
-		switch full := prefix + c; {
-		case reserved(full):
-			continue
-		case full == reservedParent:
-			// One level of recursion: no child of "core/" is "core/".
-			inner, err := b.List(ctx, full)
-			if err != nil {
-				return nil, err
-			}
-			if len(inner) == 0 {
-				continue
-			}
-		}
-		out = append(out, c)
+	names, err := b.openChildren(prefix, children)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	names = trimChildren(names, partial)
+	if len(names) == 0 {
+		return nil, nil
+	}
+	slices.Sort(names)
+	return names, nil
 }
 
-// Transaction encrypts the values of the put operations and applies ops
-// atomically on the physical backend.
+// Transaction encrypts the keys of all operations and the values of the
+// put operations, and applies ops atomically on the physical backend.
 func (b *Barrier) Transaction(ctx context.Context, ops []storage.TxnOp) error {
 	if err := b.checkUnsealed(); err != nil {
 		return err
@@ -120,17 +116,20 @@ func (b *Barrier) Transaction(ctx context.Context, ops []storage.TxnOp) error {
 	}
 	phys := make([]storage.TxnOp, len(ops))
 	for i, op := range ops {
-		if err := b.checkKey(op.Entry.Key); err != nil {
+		var (
+			key   string
+			value []byte
+			err   error
+		)
+		if op.Kind == storage.OpPut {
+			key, value, err = b.encryptEntry(op.Entry.Key, op.Entry.Value)
+		} else {
+			key, err = b.physicalKey(op.Entry.Key)
+		}
+		if err != nil {
 			return err
 		}
-		phys[i] = storage.TxnOp{Kind: op.Kind, Entry: storage.Entry{Key: op.Entry.Key}}
-		if op.Kind == storage.OpPut {
-			value, err := b.encryptValue(op.Entry.Key, op.Entry.Value)
-			if err != nil {
-				return err
-			}
-			phys[i].Entry.Value = value
-		}
+		phys[i] = storage.TxnOp{Kind: op.Kind, Entry: storage.Entry{Key: key, Value: value}}
 	}
 	if err := b.physical.Transaction(ctx, phys); err != nil {
 		return fmt.Errorf("barrier: transaction: %w", err)
@@ -138,11 +137,8 @@ func (b *Barrier) Transaction(ctx context.Context, ops []storage.TxnOp) error {
 	return nil
 }
 
-// checkKey fails while sealed, then for invalid and reserved keys.
-func (b *Barrier) checkKey(key string) error {
-	if err := b.checkUnsealed(); err != nil {
-		return err
-	}
+// checkKey fails for invalid and reserved keys.
+func checkKey(key string) error {
 	if err := storage.ValidateKey(key); err != nil {
 		return fmt.Errorf("barrier: key %q: %w", key, err)
 	}
@@ -161,20 +157,64 @@ func (b *Barrier) checkUnsealed() error {
 	return nil
 }
 
-// encryptValue encrypts plaintext for key under the active term.
-func (b *Barrier) encryptValue(key string, plaintext []byte) ([]byte, error) {
+// physicalKey fails while sealed, then for invalid and reserved keys, and
+// returns the physical key of key.
+func (b *Barrier) physicalKey(key string) (string, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.kr == nil {
+		return "", ErrSealed
+	}
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	return b.kr.paths.physicalKey(key), nil
+}
+
+// physicalFolder returns the physical key of folder, a valid List prefix
+// that is "" or ends in "/".
+func (b *Barrier) physicalFolder(folder string) (string, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.kr == nil {
+		return "", ErrSealed
+	}
+	return b.kr.paths.physicalKey(folder), nil
+}
+
+// openChildren decrypts the names a physical List of prefix's folder
+// returned. Errors name the logical prefix only.
+func (b *Barrier) openChildren(prefix string, children []string) ([]string, error) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if b.kr == nil {
 		return nil, ErrSealed
 	}
+	names, err := b.kr.paths.openChildren(children)
+	if err != nil {
+		return nil, fmt.Errorf("%w: key name under %q: %w", ErrDecrypt, prefix, err)
+	}
+	return names, nil
+}
+
+// encryptEntry checks key and returns its physical key and plaintext
+// encrypted for it under the active term, under one read lock.
+func (b *Barrier) encryptEntry(key string, plaintext []byte) (string, []byte, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.kr == nil {
+		return "", nil, ErrSealed
+	}
+	if err := checkKey(key); err != nil {
+		return "", nil, err
+	}
 	tk := b.kr.active
 	value, err := encrypt(tk.aead, tk.term, key, plaintext)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	tk.encryptions.Add(1)
-	return value, nil
+	return b.kr.paths.physicalKey(key), value, nil
 }
 
 // decryptValue decrypts a stored value for key with the term it names.

@@ -38,7 +38,7 @@ func TestRoundTrip(t *testing.T) {
 			if e.Key != tt.key || !bytes.Equal(e.Value, tt.value) {
 				t.Fatalf("Get = %q %x; want %q %x", e.Key, e.Value, tt.key, tt.value)
 			}
-			raw := mem.raw(tt.key)
+			raw := mem.raw(physKey(t, b, tt.key))
 			if len(raw) != len(tt.value)+minValueSize {
 				t.Fatalf("stored %d bytes; want %d", len(raw), len(tt.value)+minValueSize)
 			}
@@ -68,9 +68,9 @@ func TestRoundTrip(t *testing.T) {
 func TestNonceFresh(t *testing.T) {
 	b, mem, _ := newUnsealed(t)
 	mustPut(t, b, "k", "same value")
-	first := mem.raw("k")
+	first := mem.raw(physKey(t, b, "k"))
 	mustPut(t, b, "k", "same value")
-	if bytes.Equal(first, mem.raw("k")) {
+	if bytes.Equal(first, mem.raw(physKey(t, b, "k"))) {
 		t.Fatal("two encryptions of the same value are identical")
 	}
 }
@@ -79,7 +79,7 @@ func TestAADBinding(t *testing.T) {
 	ctx := context.Background()
 	b, mem, _ := newUnsealed(t)
 	mustPut(t, b, "secret/a", "value of a")
-	mem.setRaw("secret/b", mem.raw("secret/a"))
+	mem.setRaw(physKey(t, b, "secret/b"), mem.raw(physKey(t, b, "secret/a")))
 	_, err := b.Get(ctx, "secret/b")
 	if !errors.Is(err, ErrDecrypt) {
 		t.Fatalf("Get of moved ciphertext = %v; want ErrDecrypt", err)
@@ -93,7 +93,7 @@ func TestBadCiphertext(t *testing.T) {
 	ctx := context.Background()
 	b, mem, _ := newUnsealed(t)
 	mustPut(t, b, "good", "a value long enough")
-	good := mem.raw("good")
+	good := mem.raw(physKey(t, b, "good"))
 	flip := func(i int) []byte { v := slices.Clone(good); v[i] ^= 0x80; return v }
 	tests := []struct {
 		name  string
@@ -114,7 +114,7 @@ func TestBadCiphertext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem.setRaw("bad", tt.value)
+			mem.setRaw(physKey(t, b, "bad"), tt.value)
 			if _, err := b.Get(ctx, "bad"); !errors.Is(err, ErrDecrypt) {
 				t.Fatalf("Get = %v; want ErrDecrypt", err)
 			}
@@ -217,7 +217,7 @@ func TestTransaction(t *testing.T) {
 	if got := mustGet(t, b, "t/a"); got != "alpha" {
 		t.Errorf("t/a = %q", got)
 	}
-	if bytes.Contains(mem.raw("t/b"), []byte("beta")) {
+	if bytes.Contains(mem.raw(physKey(t, b, "t/b")), []byte("beta")) {
 		t.Error("transaction stored plaintext")
 	}
 	if _, err := b.Get(ctx, "t/gone"); !errors.Is(err, storage.ErrNotFound) {

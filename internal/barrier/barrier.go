@@ -62,10 +62,10 @@ func (b *Barrier) Initialized(ctx context.Context) (bool, error) {
 	}
 }
 
-// Initialize stores a new keyring with term 1, encrypted under rootKey
-// (KeySize bytes). The barrier stays sealed; call Unseal to use it. The
-// check for an existing keyring and the write are not atomic: the caller
-// (the core) must not initialize concurrently from two nodes.
+// Initialize stores a new keyring with term 1 and a new path key, encrypted
+// under rootKey (KeySize bytes). The barrier stays sealed; call Unseal to
+// use it. The check for an existing keyring and the write are not atomic:
+// the caller (the core) must not initialize concurrently from two nodes.
 func (b *Barrier) Initialize(ctx context.Context, rootKey []byte) error {
 	root, err := newSecretKey(rootKey)
 	if err != nil {
@@ -85,12 +85,16 @@ func (b *Barrier) Initialize(ctx context.Context, rootKey []byte) error {
 	if err != nil {
 		return err
 	}
+	if kr.paths, err = generatePathCipher(); err != nil {
+		return err
+	}
 	tk, err := b.generateTermKey(1)
 	if err != nil {
+		kr.zeroKeys()
 		return err
 	}
 	kr = kr.withTerm(tk)
-	defer kr.zeroTerms()
+	defer kr.zeroKeys()
 	return b.writeKeyring(ctx, kr)
 }
 
@@ -119,7 +123,8 @@ func (b *Barrier) Unseal(ctx context.Context, rootKey []byte) error {
 	return nil
 }
 
-// Seal zeroes and forgets the root key and every keyring key.
+// Seal zeroes and forgets the root key, every keyring key and the path key,
+// and drops the segment cache.
 func (b *Barrier) Seal() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -163,7 +168,10 @@ func (b *Barrier) Rotate(ctx context.Context) (uint32, error) {
 
 // ReloadKeyring re-reads the keyring from storage with the current root key,
 // for nodes that did not perform a Rotate themselves. Encryption counts of
-// terms already known are kept. On error the loaded keyring is unchanged.
+// terms already known are kept, and so is the path cipher with its cache. A
+// stored keyring whose path key differs from the loaded one is refused
+// (ErrPathKeyChanged): the path key is never rotated, and adopting another
+// one would hide every stored key. On error the loaded keyring is unchanged.
 func (b *Barrier) ReloadKeyring(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -174,6 +182,13 @@ func (b *Barrier) ReloadKeyring(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("barrier: reload keyring: %w", err)
 	}
+	same := next.paths.sameKey(b.kr.paths)
+	next.paths.zero()
+	if !same {
+		next.zeroTerms()
+		return ErrPathKeyChanged
+	}
+	next.paths = b.kr.paths
 	next.inheritCounters(b.kr)
 	b.kr.zeroTerms()
 	b.kr = next
@@ -200,6 +215,16 @@ func (b *Barrier) RootKey() ([]byte, error) {
 		return nil, ErrSealed
 	}
 	return append([]byte(nil), b.kr.root.b[:]...), nil
+}
+
+// generatePathCipher returns the path cipher of a new random path key.
+func generatePathCipher() (*pathCipher, error) {
+	raw, err := GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	defer clear(raw)
+	return newPathCipher(raw)
 }
 
 func (b *Barrier) generateTermKey(term uint32) (*termKey, error) {

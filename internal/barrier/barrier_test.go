@@ -3,13 +3,9 @@ package barrier
 import (
 	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/cofferdev/coffer/internal/storage"
 )
@@ -62,33 +58,7 @@ func TestKeyringFormat(t *testing.T) {
 	if _, err := b.Rotate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	raw := mem.raw("core/keyring")
-	if binary.BigEndian.Uint32(raw) != 0 || raw[4] != 0x1 {
-		t.Fatalf("keyring header % x; want term 0, version 1", raw[:5])
-	}
-	block, err := aes.NewCipher(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := gcm.Open(nil, raw[5:17], raw[17:], []byte("core/keyring"))
-	if err != nil {
-		t.Fatalf("open keyring with the root key: %v", err)
-	}
-	var doc struct {
-		Terms []struct {
-			Term        uint32    `json:"term"`
-			Key         []byte    `json:"key"`
-			InstallTime time.Time `json:"install_time"`
-		} `json:"terms"`
-		ActiveTerm uint32 `json:"active_term"`
-	}
-	if err := json.Unmarshal(plain, &doc); err != nil {
-		t.Fatalf("keyring JSON: %v\n%s", err, plain)
-	}
+	doc := openStoredKeyring(t, mem, root)
 	if doc.ActiveTerm != 2 || len(doc.Terms) != 2 {
 		t.Fatalf("keyring has active term %d and %d terms; want 2 and 2", doc.ActiveTerm, len(doc.Terms))
 	}
@@ -99,6 +69,14 @@ func TestKeyringFormat(t *testing.T) {
 	}
 	if bytes.Equal(doc.Terms[0].Key, doc.Terms[1].Key) {
 		t.Error("rotation reused the key")
+	}
+	if len(doc.PathKey) != KeySize {
+		t.Errorf("path_key has %d bytes; want %d", len(doc.PathKey), KeySize)
+	}
+	for _, term := range doc.Terms {
+		if bytes.Equal(doc.PathKey, term.Key) {
+			t.Errorf("path key equals the key of term %d", term.Term)
+		}
 	}
 }
 
@@ -155,7 +133,14 @@ func TestUnsealTwice(t *testing.T) {
 
 func TestSealZeroesKeys(t *testing.T) {
 	b, _, _ := newUnsealed(t)
+	mustPut(t, b, "fills/the/segment/cache", "v")
+	if _, err := b.List(context.Background(), "fills/"); err != nil {
+		t.Fatal(err)
+	}
 	kr := b.kr
+	if enc, dec := kr.paths.cache.len(); enc == 0 || dec == 0 {
+		t.Fatalf("segment cache holds %d and %d entries; want some to drop", enc, dec)
+	}
 	b.Seal()
 	var zero [KeySize]byte
 	if kr.root.b != zero {
@@ -165,6 +150,12 @@ func TestSealZeroesKeys(t *testing.T) {
 		if tk.key.b != zero {
 			t.Errorf("term %d key not zeroed", term)
 		}
+	}
+	if kr.paths.key.b != zero || kr.paths.macKey.b != zero || kr.paths.block != nil {
+		t.Error("path keys not zeroed and dropped")
+	}
+	if enc, dec := kr.paths.cache.len(); enc != 0 || dec != 0 {
+		t.Errorf("segment cache holds %d and %d entries after Seal; want none", enc, dec)
 	}
 	if st := b.KeyStatus(); st != (KeyStatus{}) {
 		t.Errorf("KeyStatus while sealed = %+v; want zero", st)
@@ -233,7 +224,7 @@ func TestRotate(t *testing.T) {
 	mustPut(t, b, "new", "written under term 2")
 
 	for key, want := range map[string]uint32{"old": 1, "new": 2} {
-		if got := binary.BigEndian.Uint32(mem.raw(key)); got != want {
+		if got := binary.BigEndian.Uint32(mem.raw(physKey(t, b, key))); got != want {
 			t.Errorf("stored term of %q = %d; want %d", key, got, want)
 		}
 	}
@@ -269,7 +260,7 @@ func TestRotateWriteFails(t *testing.T) {
 		t.Fatal("stored keyring changed by a failed Rotate")
 	}
 	mustPut(t, b, "k", "v")
-	if got := binary.BigEndian.Uint32(mem.raw("k")); got != 1 {
+	if got := binary.BigEndian.Uint32(mem.raw(physKey(t, b, "k"))); got != 1 {
 		t.Fatalf("value written with term %d after failed Rotate; want 1", got)
 	}
 }

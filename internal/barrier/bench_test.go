@@ -45,3 +45,20 @@ func BenchmarkDecrypt(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGetDeepPath measures Get of a six-segment key, the shape of a KV
+// v2 read (mount, namespace, folders, version), over the map backend.
+func BenchmarkGetDeepPath(b *testing.B) {
+	bar, _, _ := newUnsealed(b)
+	ctx := context.Background()
+	const key = "logical/0b5c2a36-8d4e-4f0a-9c1e-2f3a4b5c6d7e/versions/app/db/1"
+	if err := bar.Put(ctx, &storage.Entry{Key: key, Value: make([]byte, 64)}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := bar.Get(ctx, key); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -15,12 +15,16 @@ var (
 	// keyring. It deliberately says nothing more.
 	ErrWrongKey = errors.New("barrier: wrong root key")
 	// ErrDecrypt is returned, wrapped with the storage key, when a stored
-	// value cannot be decrypted: too short, unknown version or term, or
-	// failed authentication.
-	ErrDecrypt = errors.New("barrier: cannot decrypt value")
+	// value cannot be decrypted (too short, unknown version or term, or
+	// failed authentication), and by List, wrapped with the listed prefix,
+	// when a stored key name cannot (malformed or failed authentication).
+	ErrDecrypt = errors.New("barrier: cannot decrypt")
 	// ErrReservedKey is returned for keys the barrier keeps for itself and
 	// for the seal layer ("core/keyring", "core/seal/...").
 	ErrReservedKey = errors.New("barrier: reserved key")
+	// ErrPathKeyChanged is returned by ReloadKeyring when the stored keyring
+	// holds another path key than the one loaded at Unseal.
+	ErrPathKeyChanged = errors.New("barrier: stored path key differs from the loaded one")
 	// ErrKeyLength is returned by Initialize for a root key that is not
 	// KeySize bytes long.
 	ErrKeyLength = errors.New("barrier: key must be 32 bytes")

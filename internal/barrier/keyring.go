@@ -38,13 +38,15 @@ func newTermKey(term uint32, key []byte, installTime time.Time) (*termKey, error
 }
 
 // keyring is the unsealed key material. It is immutable once installed in a
-// Barrier: Rotate builds a new keyring that shares the root and old terms.
+// Barrier (only the path cipher's cache changes): Rotate builds a new keyring
+// that shares the root, the old terms and the path cipher.
 type keyring struct {
 	redacted
 	root     *secretKey
 	rootAEAD cipher.AEAD
 	terms    map[uint32]*termKey
-	active   *termKey // the highest term; nil only while being built
+	active   *termKey    // the highest term; nil only while being built
+	paths    *pathCipher // the never-rotated path key; nil only while being built
 }
 
 func newKeyring(root *secretKey) (*keyring, error) {
@@ -57,7 +59,7 @@ func newKeyring(root *secretKey) (*keyring, error) {
 
 // withTerm returns a copy of kr with tk added as the active term.
 func (kr *keyring) withTerm(tk *termKey) *keyring {
-	next := &keyring{root: kr.root, rootAEAD: kr.rootAEAD, terms: make(map[uint32]*termKey, len(kr.terms)+1)}
+	next := &keyring{root: kr.root, rootAEAD: kr.rootAEAD, paths: kr.paths, terms: make(map[uint32]*termKey, len(kr.terms)+1)}
 	for t, k := range kr.terms {
 		next.terms[t] = k
 	}
@@ -66,15 +68,23 @@ func (kr *keyring) withTerm(tk *termKey) *keyring {
 	return next
 }
 
-// zeroTerms zeroes every term key; zero also zeroes the root key.
+// zeroTerms zeroes every term key; zeroKeys also the path keys and the
+// segment cache; zero also the root key.
 func (kr *keyring) zeroTerms() {
 	for _, tk := range kr.terms {
 		tk.key.zero()
 	}
 }
 
-func (kr *keyring) zero() {
+func (kr *keyring) zeroKeys() {
 	kr.zeroTerms()
+	if kr.paths != nil {
+		kr.paths.zero()
+	}
+}
+
+func (kr *keyring) zero() {
+	kr.zeroKeys()
 	kr.root.zero()
 }
 
@@ -82,6 +92,7 @@ func (kr *keyring) zero() {
 type keyringJSON struct {
 	Terms      []termJSON `json:"terms"`
 	ActiveTerm uint32     `json:"active_term"`
+	PathKey    []byte     `json:"path_key"`
 }
 
 type termJSON struct {
@@ -92,7 +103,7 @@ type termJSON struct {
 
 // encrypt returns the keyring as it is stored at keyringPath.
 func (kr *keyring) encrypt() ([]byte, error) {
-	doc := keyringJSON{ActiveTerm: kr.active.term}
+	doc := keyringJSON{ActiveTerm: kr.active.term, PathKey: kr.paths.key.b[:]}
 	for _, tk := range kr.terms {
 		doc.Terms = append(doc.Terms, termJSON{Term: tk.term, Key: tk.key.b[:], InstallTime: tk.installTime})
 	}
@@ -128,7 +139,7 @@ func openKeyring(root *secretKey, value []byte) (*keyring, error) {
 		return nil, fmt.Errorf("%w: %q: %w", ErrDecrypt, keyringPath, err)
 	}
 	if err := kr.decode(plain); err != nil {
-		kr.zeroTerms()
+		kr.zeroKeys()
 		return nil, fmt.Errorf("%w: %q: invalid keyring: %w", ErrDecrypt, keyringPath, err)
 	}
 	return kr, nil
@@ -144,6 +155,7 @@ func (kr *keyring) decode(plain []byte) error {
 		for _, t := range doc.Terms {
 			clear(t.Key)
 		}
+		clear(doc.PathKey)
 	}()
 	for _, t := range doc.Terms {
 		if t.Term == keyringTerm {
@@ -164,6 +176,11 @@ func (kr *keyring) decode(plain []byte) error {
 	if kr.active == nil || kr.active.term != doc.ActiveTerm {
 		return errors.New("active term is not the highest term")
 	}
+	paths, err := newPathCipher(doc.PathKey)
+	if err != nil {
+		return err
+	}
+	kr.paths = paths
 	return nil
 }
 

@@ -101,3 +101,20 @@ func (m *memBackend) setFailPut(err error) {
 	defer m.mu.Unlock()
 	m.failPut = err
 }
+
+// snapshot returns a copy of every stored key and value.
+func (m *memBackend) snapshot() map[string][]byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string][]byte, len(m.m))
+	for k, v := range m.m {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}
+
+func (m *memBackend) del(key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, key)
+}

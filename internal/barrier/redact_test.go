@@ -14,13 +14,14 @@ func TestKeyTypesRedacted(t *testing.T) {
 	kr := b.kr
 	tk := kr.active
 	values := map[string]any{
-		"secretKey":  *kr.root,
-		"*secretKey": kr.root,
-		"termKey":    tk,
-		"keyring":    kr,
-		"*Barrier":   b,
+		"secretKey":   *kr.root,
+		"*secretKey":  kr.root,
+		"termKey":     tk,
+		"keyring":     kr,
+		"*pathCipher": kr.paths,
+		"*Barrier":    b,
 	}
-	secrets := [][]byte{root, tk.key.b[:]}
+	secrets := [][]byte{root, tk.key.b[:], kr.paths.key.b[:], kr.paths.macKey.b[:]}
 	for name, v := range values {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
