@@ -339,8 +339,7 @@ func (c *Core) sealLocked(ctx context.Context) {
 
 // SealStatus reports the seal state for sys/seal-status.
 func (c *Core) SealStatus(ctx context.Context) (*SealStatus, error) {
-	s := &SealStatus{Type: "shamir", Sealed: c.Sealed(), StorageType: c.storageType,
-		ClusterName: c.clusterName, ClusterID: c.clusterID}
+	s := &SealStatus{Type: "shamir", Sealed: c.Sealed(), StorageType: c.storageType}
 	if c.autoSeal != nil {
 		s.Type = c.autoSeal.Type()
 	}
@@ -366,6 +365,7 @@ func (c *Core) SealStatus(ctx context.Context) (*SealStatus, error) {
 	if c.unsealer != nil {
 		s.Progress, s.Nonce = c.unsealer.Progress(), c.unsealer.Nonce()
 	}
+	s.ClusterName, s.ClusterID = c.clusterName, c.clusterID
 	c.sealLock.Unlock()
 	return s, nil
 }
