@@ -2,54 +2,27 @@ package kv
 
 import (
 	"context"
+	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/storage"
 )
 
 // deletePath is delete/<path>: soft-delete the given versions.
 func (b *versioned) deletePath() *logical.Path {
-	return &logical.Path{
-		Pattern: `delete/(?P<path>(?s:.+))`,
-		Fields: map[string]*logical.Field{
-			"versions": {Type: logical.TypeStringSlice, Description: "Versions to mark deleted."},
-		},
-		Operations: map[logical.Operation]logical.Handler{
-			logical.UpdateOperation: b.deleteVersions,
-		},
-		Help: "Mark versions of a secret deleted; undelete reverses it.",
-	}
+	return b.versionsPath("delete", "Mark versions of a secret deleted; undelete reverses it.",
+		"Versions to mark deleted.", softDelete)
 }
 
-// deleteVersions sets the deletion time of each listed version that exists
-// and is neither destroyed nor already deleted. Unknown versions are skipped.
-func (b *versioned) deleteVersions(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	key := d.String("path")
-	if err := validatePath(key); err != nil {
-		return nil, err
-	}
-	versions, err := parseVersions(d)
-	if err != nil {
-		return nil, err
-	}
-	l := b.locks.forKey(key)
-	l.Lock()
-	defer l.Unlock()
-
-	meta, err := loadMetadata(ctx, req.Storage, key)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		return noContent(), nil
-	}
-	now := b.clock()
+// softDelete sets the deletion time of each listed version that exists and
+// is neither destroyed nor already deleted. Unknown versions are skipped.
+func softDelete(_ context.Context, _ *logical.Request, _ string, meta *keyMetadata, versions []uint64, now time.Time) ([]storage.TxnOp, bool, error) {
+	changed := false
 	for _, n := range versions {
 		if vm := meta.Versions[n]; vm != nil && !vm.gone(now) {
 			vm.DeletionTime = now
+			changed = true
 		}
 	}
-	if err := saveMetadata(ctx, req.Storage, key, meta); err != nil {
-		return nil, err
-	}
-	return noContent(), nil
+	return nil, changed, nil
 }

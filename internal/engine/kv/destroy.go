@@ -2,47 +2,21 @@ package kv
 
 import (
 	"context"
+	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
 )
 
-// destroyPath is destroy/<path>: permanently erase versions' data.
+// destroyPath is destroy/<path>: permanently remove the given versions' data.
 func (b *versioned) destroyPath() *logical.Path {
-	return &logical.Path{
-		Pattern: `destroy/(?P<path>(?s:.+))`,
-		Fields: map[string]*logical.Field{
-			"versions": {Type: logical.TypeStringSlice, Description: "Versions whose data to erase."},
-		},
-		Operations: map[logical.Operation]logical.Handler{
-			logical.UpdateOperation: b.destroyVersions,
-		},
-		Help: "Permanently remove the data of versions of a secret.",
-	}
+	return b.versionsPath("destroy", "Permanently remove the data of versions of a secret.",
+		"Versions to destroy.", destroy)
 }
 
-// destroyVersions marks each listed, existing version destroyed and deletes
-// its data, metadata and data in one transaction.
-func (b *versioned) destroyVersions(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	key := d.String("path")
-	if err := validatePath(key); err != nil {
-		return nil, err
-	}
-	versions, err := parseVersions(d)
-	if err != nil {
-		return nil, err
-	}
-	l := b.locks.forKey(key)
-	l.Lock()
-	defer l.Unlock()
-
-	meta, err := loadMetadata(ctx, req.Storage, key)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		return noContent(), nil
-	}
+// destroy marks each listed, existing version destroyed and deletes its
+// data; the metadata and the deletions are written in one transaction.
+func destroy(_ context.Context, _ *logical.Request, key string, meta *keyMetadata, versions []uint64, _ time.Time) ([]storage.TxnOp, bool, error) {
 	var ops []storage.TxnOp
 	for _, n := range versions {
 		if vm := meta.Versions[n]; vm != nil && !vm.Destroyed {
@@ -50,15 +24,5 @@ func (b *versioned) destroyVersions(ctx context.Context, req *logical.Request, d
 			ops = append(ops, deleteOp(versionKey(key, n)))
 		}
 	}
-	if len(ops) == 0 {
-		return noContent(), nil
-	}
-	metaOp, err := putOp(metadataKey(key), meta)
-	if err != nil {
-		return nil, err
-	}
-	if err := req.Storage.Transaction(ctx, append(ops, metaOp)); err != nil {
-		return nil, storageError("destroy versions", err)
-	}
-	return noContent(), nil
+	return ops, len(ops) > 0, nil
 }

@@ -5,50 +5,24 @@ import (
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/storage"
 )
 
 // undeletePath is undelete/<path>: restore soft-deleted versions.
 func (b *versioned) undeletePath() *logical.Path {
-	return &logical.Path{
-		Pattern: `undelete/(?P<path>(?s:.+))`,
-		Fields: map[string]*logical.Field{
-			"versions": {Type: logical.TypeStringSlice, Description: "Versions to restore."},
-		},
-		Operations: map[logical.Operation]logical.Handler{
-			logical.UpdateOperation: b.undeleteVersions,
-		},
-		Help: "Restore soft-deleted versions of a secret.",
-	}
+	return b.versionsPath("undelete", "Restore soft-deleted versions of a secret.",
+		"Versions to restore.", undelete)
 }
 
-// undeleteVersions clears the deletion time of each listed version that
-// exists and is not destroyed. As in Vault, a delete_version_after in force
-// starts again from now.
-func (b *versioned) undeleteVersions(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	key := d.String("path")
-	if err := validatePath(key); err != nil {
-		return nil, err
-	}
-	versions, err := parseVersions(d)
-	if err != nil {
-		return nil, err
-	}
+// undelete clears the deletion time of each listed version that exists and
+// is not destroyed. As in Vault, a delete_version_after in force starts
+// again from now.
+func undelete(ctx context.Context, req *logical.Request, _ string, meta *keyMetadata, versions []uint64, now time.Time) ([]storage.TxnOp, bool, error) {
 	cfg, err := loadConfig(ctx, req.Storage)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	l := b.locks.forKey(key)
-	l.Lock()
-	defer l.Unlock()
-
-	meta, err := loadMetadata(ctx, req.Storage, key)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		return noContent(), nil
-	}
-	now := b.clock()
+	changed := false
 	for _, n := range versions {
 		vm := meta.Versions[n]
 		if vm == nil || vm.Destroyed {
@@ -58,9 +32,7 @@ func (b *versioned) undeleteVersions(ctx context.Context, req *logical.Request, 
 		if t, ok := deletionTime(now, cfg.DeleteVersionAfter, meta.DeleteVersionAfter); ok {
 			vm.DeletionTime = t
 		}
+		changed = true
 	}
-	if err := saveMetadata(ctx, req.Storage, key, meta); err != nil {
-		return nil, err
-	}
-	return noContent(), nil
+	return nil, changed, nil
 }

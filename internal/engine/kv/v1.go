@@ -8,29 +8,59 @@ import (
 	"github.com/cofferdev/coffer/internal/storage"
 )
 
-// newV1 builds the KV v1 engine: one path pattern, the secret stored as the
-// request body at the path itself.
+// KeyPrefixFunc gives the storage prefix a request's keys live under ("" for
+// KV v1; the caller's own prefix for cubbyhole). An error refuses the request.
+type KeyPrefixFunc func(req *logical.Request) (string, error)
+
+// flat is KV v1: the secret stored as the request body at the path itself,
+// under a per-request key prefix.
+type flat struct {
+	prefix KeyPrefixFunc
+}
+
+// newV1 builds the KV v1 engine.
 func newV1() *logical.Router {
+	return NewFlat(func(*logical.Request) (string, error) { return "", nil },
+		"Pass-through secret storage: read, write, delete and list JSON objects.")
+}
+
+// NewFlat builds a KV v1-style engine whose keys live under prefix(req).
+// Cubbyhole is this engine with the caller's private prefix.
+func NewFlat(prefix KeyPrefixFunc, help string) *logical.Router {
+	f := &flat{prefix: prefix}
 	return logical.NewRouter(&logical.Path{
 		Pattern: `(?P<path>(?s:.*))`,
 		Operations: map[logical.Operation]logical.Handler{
-			logical.ReadOperation:   v1Read,
-			logical.CreateOperation: v1Write,
-			logical.UpdateOperation: v1Write,
-			logical.DeleteOperation: v1Delete,
-			logical.ListOperation:   v1List,
+			logical.ReadOperation:   f.read,
+			logical.CreateOperation: f.write,
+			logical.UpdateOperation: f.write,
+			logical.DeleteOperation: f.delete,
+			logical.ListOperation:   f.list,
 		},
-		Existence: v1Exists,
-		Help:      "Pass-through secret storage: read, write, delete and list JSON objects.",
+		Existence: f.exists,
+		Help:      help,
 	})
 }
 
-func v1Exists(ctx context.Context, req *logical.Request, d *logical.FieldData) (bool, error) {
-	key := d.String("path")
-	if err := validatePath(key); err != nil {
+// key maps the request's path to its storage key.
+func (f *flat) key(req *logical.Request, d *logical.FieldData) (string, error) {
+	prefix, err := f.prefix(req)
+	if err != nil {
+		return "", err
+	}
+	p := d.String("path")
+	if err := validatePath(p); err != nil {
+		return "", err
+	}
+	return prefix + p, nil
+}
+
+func (f *flat) exists(ctx context.Context, req *logical.Request, d *logical.FieldData) (bool, error) {
+	key, err := f.key(req, d)
+	if err != nil {
 		return false, err
 	}
-	_, err := req.Storage.Get(ctx, key)
+	_, err = req.Storage.Get(ctx, key)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return false, nil
@@ -40,9 +70,9 @@ func v1Exists(ctx context.Context, req *logical.Request, d *logical.FieldData) (
 	return true, nil
 }
 
-func v1Read(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	key := d.String("path")
-	if err := validatePath(key); err != nil {
+func (f *flat) read(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	key, err := f.key(req, d)
+	if err != nil {
 		return nil, err
 	}
 	e, err := req.Storage.Get(ctx, key)
@@ -59,11 +89,11 @@ func v1Read(ctx context.Context, req *logical.Request, d *logical.FieldData) (*l
 	return &logical.Response{Data: data}, nil
 }
 
-// v1Write replaces the secret with the whole request body. The body is read
+// write replaces the secret with the whole request body. The body is read
 // from req.Data, not the field data, so a secret key named "path" survives.
-func v1Write(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	key := d.String("path")
-	if err := validatePath(key); err != nil {
+func (f *flat) write(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	key, err := f.key(req, d)
+	if err != nil {
 		return nil, err
 	}
 	if len(req.Data) == 0 {
@@ -80,9 +110,9 @@ func v1Write(ctx context.Context, req *logical.Request, d *logical.FieldData) (*
 	return noContent(), nil
 }
 
-func v1Delete(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	key := d.String("path")
-	if err := validatePath(key); err != nil {
+func (f *flat) delete(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	key, err := f.key(req, d)
+	if err != nil {
 		return nil, err
 	}
 	if err := req.Storage.Delete(ctx, key); err != nil {
@@ -92,11 +122,16 @@ func v1Delete(ctx context.Context, req *logical.Request, d *logical.FieldData) (
 	return noContent(), nil
 }
 
-func v1List(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+func (f *flat) list(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	base, err := f.prefix(req)
+	if err != nil {
+		return nil, err
+	}
 	prefix, err := listPrefix(d.String("path"))
 	if err != nil {
 		return nil, err
 	}
+	prefix = base + prefix
 	keys, err := req.Storage.List(ctx, prefix)
 	if err != nil {
 		return nil, storageError("list", err)
