@@ -9,7 +9,7 @@ PKGS        := ./...
 TEST_FLAGS  ?= -race -count=1 -timeout 20m
 FUZZTIME    ?= 15s
 
-.PHONY: all build test lint vet fmt-check staticcheck unit fuzz bench clean
+.PHONY: all build deps test lint vet fmt-check staticcheck unit fuzz bench bench-go bench-load clean
 
 all: build
 
@@ -18,7 +18,11 @@ build:
 
 ## test: everything CI checks: formatting, vet, staticcheck, unit and
 ## integration tests (with -race), and a short run of every fuzz target.
-test: fmt-check vet staticcheck unit fuzz
+test: deps fmt-check vet staticcheck unit fuzz
+
+## deps: install the real services the tests start (PostgreSQL), if missing.
+deps:
+	@sh scripts/deps.sh
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -40,9 +44,41 @@ unit:
 fuzz:
 	@scripts/fuzz-all.sh $(FUZZTIME)
 
-## bench: the benchmarks recorded in BENCHMARKS.md.
-bench:
+# Load runs of `make bench`: see BENCHMARKS.md for the method.
+BENCH_DURATION    ?= 10s
+BENCH_WARMUP      ?= 2s
+BENCH_CONCURRENCY ?= 1,16,64
+BENCH_WORKLOADS   ?= kv-read kv-write kv-mixed token-lookup
+BENCH_ADDR        ?= 127.0.0.1:18299
+BENCH_FORMAT      ?= table
+BENCH_REPEAT      ?= 3
+
+## bench: the benchmarks recorded in BENCHMARKS.md: the Go benchmarks, then
+## the load runs.
+bench: bench-go bench-load
+
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./internal/barrier/ ./internal/policy/ ./internal/storage/... ./internal/engine/kv/ ./internal/token/ ./internal/server/...
+
+## bench-load: `coffer bench ceiling` against bin/coffer serving TLS (a fresh
+## P-256 certificate) from in-memory storage with a file audit sink, on
+## BENCH_ADDR; the ceiling shares the machine and the TLS settings.
+bench-load: build
+	@set -e; d=$$(mktemp -d); pid=; \
+	trap 'if [ -n "$$pid" ]; then kill $$pid; wait $$pid || true; fi; rm -rf $$d' EXIT INT TERM; \
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+	  -addext subjectAltName=IP:127.0.0.1 -keyout $$d/key.pem -out $$d/cert.pem 2>/dev/null; \
+	printf 'storage "inmem" {}\nlistener "tcp" {\n  address       = "%s"\n  tls_cert_file = "%s"\n  tls_key_file  = "%s"\n}\naudit "file" {\n  path = "%s"\n}\nlog_level = "warn"\n' \
+	  "$(BENCH_ADDR)" "$$d/cert.pem" "$$d/key.pem" "$$d/audit.log" > $$d/coffer.hcl; \
+	bin/coffer server -config $$d/coffer.hcl > $$d/server.log 2>&1 & pid=$$!; \
+	export COFFER_ADDR=https://$(BENCH_ADDR) COFFER_CACERT=$$d/cert.pem; \
+	for i in $$(seq 100); do rc=0; bin/coffer operator init -status >/dev/null 2>&1 || rc=$$?; \
+	  [ $$rc -eq 0 ] || [ $$rc -eq 2 ] && break; sleep 0.1; done; \
+	init=$$(bin/coffer operator init -key-shares=1 -key-threshold=1 -format=json); \
+	bin/coffer operator unseal "$$(echo "$$init" | jq -r '.unseal_keys_b64[0]')" >/dev/null; \
+	export COFFER_TOKEN=$$(echo "$$init" | jq -r .root_token); \
+	bin/coffer bench ceiling -format=$(BENCH_FORMAT) -duration=$(BENCH_DURATION) -warmup=$(BENCH_WARMUP) -repeat=$(BENCH_REPEAT) \
+	  -concurrency=$(BENCH_CONCURRENCY) $(BENCH_WORKLOADS)
 
 clean:
 	rm -rf bin

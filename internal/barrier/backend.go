@@ -18,9 +18,16 @@ func reserved(key string) bool {
 	return key == keyringPath || strings.HasPrefix(key, sealPrefix)
 }
 
-// Get returns the decrypted value at key. storage.ErrNotFound is returned
-// unwrapped.
+// Get returns the decrypted value at key, from the decrypted-entry cache
+// when it holds key. storage.ErrNotFound is returned unwrapped.
 func (b *Barrier) Get(ctx context.Context, key string) (*storage.Entry, error) {
+	cached, hit, gen, err := b.cachedValue(key)
+	if err != nil {
+		return nil, err
+	}
+	if hit {
+		return &storage.Entry{Key: key, Value: cached}, nil
+	}
 	phys, err := b.physicalKey(key)
 	if err != nil {
 		return nil, err
@@ -36,11 +43,28 @@ func (b *Barrier) Get(ctx context.Context, key string) (*storage.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.values.add(key, plaintext, gen)
 	return &storage.Entry{Key: key, Value: plaintext}, nil
+}
+
+// cachedValue returns a copy of key's cached value, if any, and otherwise
+// the cache generation to insert under; ErrSealed while sealed.
+func (b *Barrier) cachedValue(key string) (value []byte, hit bool, gen uint64, err error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.kr == nil {
+		return nil, false, 0, ErrSealed
+	}
+	value, hit, gen = b.values.get(key)
+	return value, hit, gen, nil
 }
 
 // Put encrypts entry.Value under the active term and stores it.
 func (b *Barrier) Put(ctx context.Context, entry *storage.Entry) error {
+	if entry != nil {
+		b.values.begin(entry.Key)
+		defer b.values.end(entry.Key)
+	}
 	if err := b.checkUnsealed(); err != nil {
 		return err
 	}
@@ -59,6 +83,8 @@ func (b *Barrier) Put(ctx context.Context, entry *storage.Entry) error {
 
 // Delete removes key.
 func (b *Barrier) Delete(ctx context.Context, key string) error {
+	b.values.begin(key)
+	defer b.values.end(key)
 	phys, err := b.physicalKey(key)
 	if err != nil {
 		return err
@@ -108,6 +134,12 @@ func (b *Barrier) List(ctx context.Context, prefix string) ([]string, error) {
 // Transaction encrypts the keys of all operations and the values of the
 // put operations, and applies ops atomically on the physical backend.
 func (b *Barrier) Transaction(ctx context.Context, ops []storage.TxnOp) error {
+	keys := make([]string, len(ops))
+	for i, op := range ops {
+		keys[i] = op.Entry.Key
+	}
+	b.values.begin(keys...)
+	defer b.values.end(keys...)
 	if err := b.checkUnsealed(); err != nil {
 		return err
 	}

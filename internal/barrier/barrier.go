@@ -17,6 +17,9 @@ type Options struct {
 	// Now returns the time recorded as a term's install time; nil means
 	// time.Now.
 	Now func() time.Time
+	// CacheEntries bounds the decrypted-entry cache (see valueCache); zero
+	// means 16384 and a negative value disables it.
+	CacheEntries int
 }
 
 // KeyStatus describes the active keyring term.
@@ -33,6 +36,7 @@ type KeyStatus struct {
 type Barrier struct {
 	physical storage.Backend
 	now      func() time.Time
+	values   *valueCache
 
 	mu sync.RWMutex
 	kr *keyring // nil while sealed
@@ -46,7 +50,7 @@ func New(physical storage.Backend, opts Options) *Barrier {
 	if now == nil {
 		now = time.Now
 	}
-	return &Barrier{physical: physical, now: now}
+	return &Barrier{physical: physical, now: now, values: newValueCache(opts.CacheEntries)}
 }
 
 // Initialized reports whether a keyring is stored.
@@ -124,10 +128,11 @@ func (b *Barrier) Unseal(ctx context.Context, rootKey []byte) error {
 }
 
 // Seal zeroes and forgets the root key, every keyring key and the path key,
-// and drops the segment cache.
+// and drops the segment cache and the decrypted-entry cache.
 func (b *Barrier) Seal() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.values.reset()
 	if b.kr != nil {
 		b.kr.zero()
 		b.kr = nil
@@ -162,6 +167,7 @@ func (b *Barrier) Rotate(ctx context.Context) (uint32, error) {
 		tk.key.zero()
 		return 0, err
 	}
+	b.values.reset()
 	b.kr = next
 	return tk.term, nil
 }
@@ -190,10 +196,15 @@ func (b *Barrier) ReloadKeyring(ctx context.Context) error {
 	}
 	next.paths = b.kr.paths
 	next.inheritCounters(b.kr)
+	b.values.reset()
 	b.kr.zeroTerms()
 	b.kr = next
 	return nil
 }
+
+// ClearCache empties the decrypted-entry cache. Call it after the physical
+// storage changed without going through this barrier.
+func (b *Barrier) ClearCache() { b.values.reset() }
 
 // KeyStatus describes the active term; it is the zero value while sealed.
 func (b *Barrier) KeyStatus() KeyStatus {

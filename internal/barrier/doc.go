@@ -115,4 +115,15 @@
 // Each term's cipher.AEAD, and the path key's AES block, is built once, when
 // the keyring is loaded or the key is created. The segment cache has its own
 // lock.
+//
+// # Decrypted-entry cache
+//
+// Get keeps up to 16384 decrypted values (32 MiB, none over 64 KiB) by
+// logical key, so a hot key costs a map lookup and a copy instead of a
+// physical read, a key-name HMAC and an AES-GCM open. Writes bypass and
+// then drop the keys they touch (see valueCache for why readers still see
+// transactions atomically); Rotate and ReloadKeyring empty it, Seal zeroes
+// and empties it. It assumes every physical write goes through this
+// barrier: a node whose storage changes underneath must call ClearCache or
+// set Options.CacheEntries < 0.
 package barrier

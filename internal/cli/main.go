@@ -84,8 +84,12 @@ and COFFER_FORMAT, falling back to their VAULT_ equivalents.`,
 		a.kvCommand(),
 		a.policyCommand(),
 		a.secretsCommand(),
+		a.auditCommand(),
 	)
 	root.AddCommand(a.genericCommands()...)
+	root.AddCommand(a.benchCommand())
+	root.AddCommand(a.leaseCommand())
+	root.AddCommand(a.gitopsCommands()...)
 	return root
 }
 

@@ -117,7 +117,7 @@ func TestParseErrors(t *testing.T) {
 		{"audit type", SL + `audit "syslog" {}`, `c.hcl:5: audit "syslog": unknown audit type, want "file", "socket" or "stdout"`},
 		{"audit duplicate name", SL + "audit \"stdout\" {}\naudit \"stdout\" {}", `c.hcl:6: audit "stdout": name: "stdout" is already used by the audit block at line 5; give each a distinct name`},
 		{"audit bad name", SL + `audit "stdout" { name = "a/b" }`, `c.hcl:5: audit "stdout": name: must be letters, digits, '-', '_' or '.', not starting with '.'`},
-		{"audit mode", SL + "audit \"file\" {\n  path = \"x\"\n  mode = \"999\"\n}", `c.hcl:7: audit "file": mode: must be an octal file mode such as "0600"`},
+		{"audit mode", SL + "audit \"file\" {\n  path = \"x\"\n  mode = \"999\"\n}", `c.hcl:7: audit "file": mode: must be "required", "best-effort" or an octal file mode such as "0600"`},
 		{"audit socket_type", SL + "audit \"socket\" {\n  address = \"x:1\"\n  socket_type = \"sctp\"\n}", `c.hcl:7: audit "socket": socket_type: must be "tcp", "udp" or "unix"`},
 
 		// JSON: lines come from the colons, the only positions the JSON parser keeps

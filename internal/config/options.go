@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // option describes one key of a storage, seal or audit block. The tables
@@ -65,20 +66,70 @@ func sealOptions(typ string) ([]option, bool) {
 }
 
 // auditOptions is storageOptions for audit sink types. `name` is not an
-// option: it is Audit.Name.
+// option: it is Audit.Name. internal/audit.ParseSinkConfig reads them.
 func auditOptions(typ string) ([]option, bool) {
+	common := []option{
+		{name: "mode", check: checkAuditMode(typ)},
+		{name: "hmac_accessor", check: checkBool},
+		{name: "log_raw", check: checkBool},
+		{name: "checkpoint_entries", check: checkPositiveInt},
+		{name: "checkpoint_interval", check: checkPositiveDuration},
+		{name: "headers"},
+	}
 	switch typ {
 	case "file":
-		return []option{{name: "path", required: true}, {name: "mode", check: checkFileMode}}, true
+		return append(common, option{name: "path", required: true}, option{name: "file_mode", check: checkFileMode}), true
 	case "socket":
-		return []option{
-			{name: "address", required: true},
-			{name: "socket_type", check: checkSocketType},
-		}, true
+		return append(common,
+			option{name: "address", required: true},
+			option{name: "socket_type", check: checkSocketType},
+			option{name: "write_timeout", check: checkPositiveDuration},
+		), true
 	case "stdout":
-		return nil, true
+		return common, true
 	}
 	return nil, false
+}
+
+// checkAuditMode accepts "required" or "best-effort"; the file sink also
+// takes an octal permission, Vault's meaning of `mode`.
+func checkAuditMode(typ string) func(string) error {
+	return func(s string) error {
+		if s == "required" || s == "best-effort" {
+			return nil
+		}
+		if typ != "file" {
+			return errors.New(`must be "required" or "best-effort"`)
+		}
+		if checkFileMode(s) != nil {
+			return errors.New(`must be "required", "best-effort" or an octal file mode such as "0600"`)
+		}
+		return nil
+	}
+}
+
+func checkBool(s string) error {
+	if _, err := strconv.ParseBool(s); err != nil {
+		return errors.New("must be true or false")
+	}
+	return nil
+}
+
+func checkPositiveInt(s string) error {
+	if n, err := strconv.Atoi(s); err != nil || n < 1 {
+		return errors.New("must be a whole number of at least 1")
+	}
+	return nil
+}
+
+func checkPositiveDuration(s string) error {
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return nil
+	}
+	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		return nil
+	}
+	return errors.New(`must be a positive duration such as "10s"`)
 }
 
 // Type names, in the order error messages list them.

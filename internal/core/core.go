@@ -11,7 +11,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cofferdev/coffer/internal/audit"
 	"github.com/cofferdev/coffer/internal/barrier"
+	"github.com/cofferdev/coffer/internal/lease"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/seal"
 	"github.com/cofferdev/coffer/internal/seal/shamir"
@@ -36,6 +38,12 @@ type Config struct {
 	MaxLeaseTTL     time.Duration
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// Audit receives every request and response; nil or sinkless means no
+	// audit log.
+	Audit *audit.Broker
+	// AuditStatus gives the HTTP status a response will get, for audit
+	// entries (the HTTP layer owns status codes).
+	AuditStatus func(op logical.Operation, resp *logical.Response, err error) int
 }
 
 // Core is the server's state machine: sealed or unsealed, with the request
@@ -50,6 +58,8 @@ type Core struct {
 	defaultTTL  time.Duration
 	maxTTL      time.Duration
 	now         func() time.Time
+	audit       *audit.Broker
+	auditStatus func(logical.Operation, *logical.Response, error) int
 
 	// stateLock guards the unsealed state below. Requests take it for
 	// reading; seal and unseal take it for writing.
@@ -73,6 +83,7 @@ type unsealedState struct {
 	policies     *policyStore
 	tokens       *token.Store
 	tokenBackend logical.Backend
+	leases       *lease.Manager
 	// mountLock serialises changes to the mount table.
 	mountLock sync.Mutex
 	cancel    context.CancelFunc
@@ -101,6 +112,8 @@ func New(cfg Config) (*Core, error) {
 		defaultTTL:  cfg.DefaultLeaseTTL,
 		maxTTL:      cfg.MaxLeaseTTL,
 		now:         cfg.Now,
+		audit:       cfg.Audit,
+		auditStatus: cfg.AuditStatus,
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)

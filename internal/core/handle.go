@@ -18,6 +18,7 @@ var sudoPaths = []string{
 	"sys/leases/revoke-prefix/*", "sys/leases/revoke-force/*", "sys/plugins/catalog/*",
 	"sys/raw", "sys/raw/*", "sys/remount", "sys/rotate", "sys/rotate/*", "sys/internal/inspect/*",
 	"sys/storage/raft/snapshot-auto/config/*",
+	"sys/revoke-prefix/*", "sys/revoke-force/*",
 	"auth/token/accessors", "auth/token/accessors/*", "auth/token/revoke-orphan", "auth/token/revoke-orphan/*",
 }
 
@@ -58,7 +59,14 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Request) (*logical.Response, error) {
 	m := st.mounts.route(req.Path)
 	if m == nil {
-		return nil, logical.Errorf(logical.KindUnsupportedPath, "no handler for route %q", req.Path)
+		err := logical.Errorf(logical.KindUnsupportedPath, "no handler for route %q", req.Path)
+		if aerr := c.auditRequest(req, "", nil, err); aerr != nil {
+			return nil, aerr
+		}
+		if aerr := c.auditResponse(req, "", nil, nil, err); aerr != nil {
+			return nil, aerr
+		}
+		return nil, err
 	}
 	breq := *req
 	breq.Path = strings.TrimPrefix(req.Path, m.Path)
@@ -68,9 +76,26 @@ func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Reque
 	breq.MountPoint = m.Path
 	breq.Storage = m.view
 	te, err := c.authorize(ctx, st, m, req, &breq)
+	if aerr := c.auditRequest(req, m.Path, te, err); aerr != nil {
+		return nil, aerr
+	}
+	var resp *logical.Response
+	if err == nil {
+		resp, err = c.runBackend(ctx, st, m, req, &breq, te)
+	}
+	if aerr := c.auditResponse(req, m.Path, te, resp, err); aerr != nil {
+		return nil, aerr
+	}
 	if err != nil {
 		return nil, err
 	}
+	return resp, nil
+}
+
+// runBackend calls the mount's backend for an authorized request and wraps
+// the response if asked.
+func (c *Core) runBackend(ctx context.Context, st *unsealedState, m *MountEntry, req, breq *logical.Request, te *token.Entry) (*logical.Response, error) {
+	var err error
 	last := false
 	if te != nil && te.NumUses > 0 {
 		if last, err = st.tokens.Use(ctx, te); err != nil {
@@ -80,7 +105,7 @@ func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Reque
 			return nil, err
 		}
 	}
-	resp, err := m.backend.HandleRequest(ctx, &breq)
+	resp, err := m.backend.HandleRequest(ctx, breq)
 	if last {
 		if rerr := st.tokens.Revoke(ctx, te); rerr != nil {
 			c.logger.Error("core: revoking used-up token failed", "accessor", te.Accessor, "error", rerr)
@@ -88,6 +113,11 @@ func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Reque
 	}
 	if err != nil {
 		return nil, err
+	}
+	if resp != nil && resp.Secret != nil && resp.Secret.LeaseID == "" && m.Type != "system" {
+		if err := c.leaseSecret(ctx, st, m, breq, te, resp.Secret); err != nil {
+			return nil, err
+		}
 	}
 	if resp != nil && req.WrapTTL > 0 && resp.WrapInfo == nil && (resp.Data != nil || resp.Auth != nil) {
 		return c.wrapResponse(ctx, st, req, resp)

@@ -332,6 +332,7 @@ func (c *Core) sealLocked(ctx context.Context) {
 		return
 	}
 	st.stop(ctx)
+	c.auditLock()
 	c.barrier.Seal()
 	c.rekey, c.genRoot = nil, nil
 	c.logger.Info("core: sealed")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cofferdev/coffer/internal/barrier"
 	"github.com/cofferdev/coffer/internal/engine/cubbyhole"
+	"github.com/cofferdev/coffer/internal/lease"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/token"
@@ -45,6 +46,8 @@ func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
 	})
 	clear(hmacKey)
 	st.tokenBackend = token.NewBackend(st.tokens)
+	st.leases = lease.New(storage.NewView(c.barrier, leaseStorePath), &leaseRevoker{st: st},
+		lease.Options{Now: c.now, Logger: c.logger})
 	if err := st.policies.ensureDefault(ctx); err != nil {
 		return nil, err
 	}
@@ -57,6 +60,12 @@ func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
 			return nil, err
 		}
 		st.mounts.entries[m.Path] = m
+	}
+	if err := c.auditUnlock(ctx); err != nil {
+		return nil, err
+	}
+	if err := st.leases.Start(ctx); err != nil {
+		return nil, fmt.Errorf("core: start lease manager: %w", err)
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
@@ -77,6 +86,7 @@ func (st *unsealedState) tokenMountView() logical.SystemView {
 
 // stop ends background work and lets backends release resources.
 func (st *unsealedState) stop(ctx context.Context) {
+	st.leases.Stop()
 	st.cancel()
 	st.wg.Wait()
 	for _, m := range st.mounts.persisted() {
@@ -106,8 +116,12 @@ func (c *Core) sweepTokens(ctx context.Context, st *unsealedState) {
 	}
 }
 
-// onTokenRevoke wipes a revoked token's cubbyhole.
+// onTokenRevoke schedules the revocation of a revoked token's leases and
+// wipes its cubbyhole.
 func (c *Core) onTokenRevoke(ctx context.Context, st *unsealedState, e *token.Entry) error {
+	if _, err := st.leases.RevokeByToken(ctx, e.Accessor); err != nil {
+		return fmt.Errorf("core: revoke leases of token: %w", err)
+	}
 	m := st.mounts.get("cubbyhole/")
 	if m == nil || e.CubbyholeID == "" {
 		return nil

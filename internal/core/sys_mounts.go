@@ -224,6 +224,9 @@ func (c *Core) handleUnmount(st *unsealedState) logical.Handler {
 				rest = append(rest, e)
 			}
 		}
+		if err := st.leases.RevokePrefix(ctx, p, false); err != nil {
+			return nil, fmt.Errorf("core: revoke leases of %s before unmounting: %w", p, err)
+		}
 		// Persist first: a crash afterwards leaves only unreachable ciphertext,
 		// never a mount whose data is half gone.
 		if err := c.saveMounts(ctx, rest); err != nil {

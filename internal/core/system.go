@@ -18,6 +18,8 @@ func newSystemBackend(c *Core, st *unsealedState) logical.Backend {
 	paths = append(paths, c.wrappingPaths(st)...)
 	paths = append(paths, c.keyPaths()...)
 	paths = append(paths, c.internalPaths(st)...)
+	paths = append(paths, c.auditPaths()...)
+	paths = append(paths, st.leases.Paths()...)
 	return logical.NewRouter(paths...)
 }
 

@@ -46,18 +46,18 @@ func New(c *core.Core, opts Options) *Handler {
 		h.maxSize = DefaultMaxRequestSize
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/v1/sys/init", h.handleInit)
+	mux.HandleFunc("/v1/sys/init", h.audited(h.handleInit))
 	mux.HandleFunc("/v1/sys/seal-status", h.handleSealStatus)
-	mux.HandleFunc("/v1/sys/unseal", h.handleUnseal)
-	mux.HandleFunc("/v1/sys/seal", h.handleSeal)
+	mux.HandleFunc("/v1/sys/unseal", h.audited(h.handleUnseal))
+	mux.HandleFunc("/v1/sys/seal", h.audited(h.handleSeal))
 	mux.HandleFunc("/v1/sys/health", h.handleHealth)
 	mux.HandleFunc("/v1/sys/leader", h.handleLeader)
 	for _, p := range []string{"/v1/sys/rekey", "/v1/sys/rekey-recovery-key"} {
-		mux.HandleFunc(p+"/init", h.handleRekeyInit)
-		mux.HandleFunc(p+"/update", h.handleRekeyUpdate)
+		mux.HandleFunc(p+"/init", h.audited(h.handleRekeyInit))
+		mux.HandleFunc(p+"/update", h.audited(h.handleRekeyUpdate))
 	}
-	mux.HandleFunc("/v1/sys/generate-root/attempt", h.handleGenerateRootAttempt)
-	mux.HandleFunc("/v1/sys/generate-root/update", h.handleGenerateRootUpdate)
+	mux.HandleFunc("/v1/sys/generate-root/attempt", h.audited(h.handleGenerateRootAttempt))
+	mux.HandleFunc("/v1/sys/generate-root/update", h.audited(h.handleGenerateRootUpdate))
 	mux.HandleFunc("/v1/", h.handleLogical)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusNotFound, "unsupported path: API paths start with /v1/")
@@ -98,6 +98,10 @@ func (s *statusWriter) WriteHeader(code int) {
 func (h *Handler) handleLogical(w http.ResponseWriter, r *http.Request) {
 	req, status, err := h.buildRequest(w, r)
 	if err != nil {
+		if aerr := h.auditRejected(r, status, err); aerr != nil {
+			h.writeError(w, "", aerr)
+			return
+		}
 		writeErrors(w, status, err.Error())
 		return
 	}

@@ -60,7 +60,7 @@ func (h *Handler) buildRequest(w http.ResponseWriter, r *http.Request) (*logical
 	}
 	return &logical.Request{
 		ID: newRequestID(), Operation: op, Path: path, Data: data,
-		ClientToken: clientToken(r), RemoteAddr: remoteIP(r), WrapTTL: wrapTTL,
+		ClientToken: clientToken(r), RemoteAddr: remoteIP(r), WrapTTL: wrapTTL, Headers: safeHeaders(r.Header),
 	}, 0, nil
 }
 

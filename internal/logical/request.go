@@ -21,6 +21,12 @@ const (
 	PatchOperation  Operation = "patch"
 	DeleteOperation Operation = "delete"
 	ListOperation   Operation = "list"
+	// RevokeOperation is sent by the core to the engine that created a lease
+	// when the lease ends; Request.Secret carries the lease's data.
+	RevokeOperation Operation = "revoke"
+	// RenewOperation is sent by the core to extend a lease; the increment
+	// asked for is in Request.Data["increment"] (a time.Duration).
+	RenewOperation Operation = "renew"
 )
 
 // Request is one API call after the HTTP layer decoded it. The core fills in
@@ -53,6 +59,9 @@ type Request struct {
 	WrapTTL time.Duration
 	// Unauthenticated marks a request on a path that needs no token.
 	Unauthenticated bool
+	// Secret is set on RevokeOperation and RenewOperation requests: the
+	// lease's Secret with its InternalData restored from storage.
+	Secret *Secret
 }
 
 // Caller is what the core tells engines about the token behind a request.

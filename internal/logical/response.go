@@ -27,6 +27,13 @@ type Secret struct {
 	LeaseID   string
 	TTL       time.Duration
 	Renewable bool
+	// MaxTTL caps the lease's total lifetime from its issue time; zero
+	// leaves the mount's or system's maximum in force.
+	MaxTTL time.Duration
+	// InternalData is engine-private data stored with the lease (for
+	// example the database username) and handed back on revoke and renew.
+	// It is never returned to clients.
+	InternalData map[string]any
 }
 
 // Auth describes a token issued by a response.

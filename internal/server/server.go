@@ -15,10 +15,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cofferdev/coffer/internal/audit"
 	"github.com/cofferdev/coffer/internal/config"
 	"github.com/cofferdev/coffer/internal/core"
 	"github.com/cofferdev/coffer/internal/engine/cubbyhole"
+	"github.com/cofferdev/coffer/internal/engine/database"
 	"github.com/cofferdev/coffer/internal/engine/kv"
+	"github.com/cofferdev/coffer/internal/engine/transit"
 	"github.com/cofferdev/coffer/internal/httpapi"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/seal"
@@ -42,7 +45,9 @@ const shutdownTimeout = 5 * time.Second
 
 // Factories returns the secrets engines a server can mount.
 func Factories() map[string]logical.Factory {
-	return map[string]logical.Factory{"kv": kv.Factory, "cubbyhole": cubbyhole.Factory}
+	return map[string]logical.Factory{
+		"kv": kv.Factory, "cubbyhole": cubbyhole.Factory, "transit": transit.Factory, "database": database.Factory,
+	}
 }
 
 // Run starts the server and blocks until ctx is done or it fails.
@@ -124,6 +129,7 @@ type Server struct {
 	Core      *core.Core
 	logger    *slog.Logger
 	physical  storage.Backend
+	audit     *audit.Broker
 	listeners []*listener
 	errc      chan error
 }
@@ -141,9 +147,14 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
+	if s.audit, err = openAudit(cfg.Audit, logger); err != nil {
+		s.Close()
+		return nil, err
+	}
 	c, err := core.New(core.Config{
 		Physical: physical, StorageType: cfg.Storage.Type, Seal: autoSeal, Factories: Factories(),
 		Logger: logger, DefaultLeaseTTL: cfg.DefaultLeaseTTL, MaxLeaseTTL: cfg.MaxLeaseTTL,
+		Audit: s.audit, AuditStatus: httpapi.AuditStatus,
 	})
 	if err != nil {
 		s.Close()
@@ -203,8 +214,9 @@ func openSeal(sc *config.Seal) (seal.Seal, error) {
 	return nil, fmt.Errorf("server: seal type %q is not available in this build (use \"shamir\" or \"static\")", sc.Type)
 }
 
-// reload re-reads TLS certificates (SIGHUP).
+// reload re-reads TLS certificates and reopens audit files (SIGHUP).
 func (s *Server) reload() {
+	s.reopenAudit()
 	for _, l := range s.listeners {
 		if l.certs == nil {
 			continue
@@ -224,6 +236,7 @@ func (s *Server) Close() {
 	for _, l := range s.listeners {
 		l.shutdown(ctx)
 	}
+	s.closeAudit()
 	if s.Core != nil {
 		s.Core.Seal(ctx)
 	}

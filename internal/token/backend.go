@@ -46,7 +46,7 @@ func (b *backend) callerEntry(ctx context.Context, req *logical.Request, allowRe
 		if !wellFormed(req.ClientToken) {
 			return nil, "", ErrInvalidToken
 		}
-		e, err := b.store.lookupHash(ctx, hashToken(b.store.hmacKey, req.ClientToken), allowRevoked)
+		e, err := b.store.lookupHash(ctx, b.store.hasher.hash(req.ClientToken), allowRevoked)
 		return e, req.ClientToken, err
 	}
 	if req.Caller != nil && req.Caller.Accessor != "" {
@@ -61,7 +61,7 @@ func (b *backend) lookupRaw(ctx context.Context, raw string, allowRevoked bool) 
 	if !wellFormed(raw) {
 		return nil, ErrInvalidToken
 	}
-	return b.store.lookupHash(ctx, hashToken(b.store.hmacKey, raw), allowRevoked)
+	return b.store.lookupHash(ctx, b.store.hasher.hash(raw), allowRevoked)
 }
 
 // requireCaller rejects requests the core did not authenticate.

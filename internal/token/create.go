@@ -242,7 +242,7 @@ func (s *Store) assignIDs(e *Entry, custom string) (string, error) {
 	if custom != "" {
 		raw = custom
 	}
-	e.Hash = hashToken(s.hmacKey, raw)
+	e.Hash = s.hasher.hash(raw)
 	e.Accessor = ids[1]
 	e.CubbyholeID = ids[2]
 	return raw, nil

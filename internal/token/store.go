@@ -32,6 +32,10 @@ type Options struct {
 	// Logger receives warnings about lazy revocation failures; nil
 	// discards them.
 	Logger *slog.Logger
+	// CacheSize bounds the cache of decoded token entries; zero means
+	// 4096 and a negative value disables the cache. The cache assumes
+	// every write to the view goes through this Store.
+	CacheSize int
 }
 
 // Store keeps tokens in a storage view, identified by keyed hashes. It is
@@ -42,6 +46,8 @@ type Store struct {
 	opts    Options
 	logger  *slog.Logger
 	locks   keyLocks
+	cache   *entryCache
+	hasher  *hasherPool
 }
 
 // NewStore returns a Store over view. hmacKey is the 32-byte hashing key the
@@ -55,11 +61,14 @@ func NewStore(view storage.Backend, hmacKey []byte, opts Options) *Store {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	cache := newEntryCache(opts.CacheSize)
 	return &Store{
-		view:    view,
+		view:    invalidatingView{Backend: view, cache: cache},
 		hmacKey: append([]byte(nil), hmacKey...),
 		opts:    opts,
 		logger:  logger,
+		cache:   cache,
+		hasher:  newHasherPool(hmacKey),
 	}
 }
 
@@ -90,7 +99,7 @@ func (s *Store) Lookup(ctx context.Context, raw string) (*Entry, error) {
 	if !wellFormed(raw) {
 		return nil, ErrInvalidToken
 	}
-	return s.lookupHash(ctx, hashToken(s.hmacKey, raw), false)
+	return s.lookupHash(ctx, s.hasher.hash(raw), false)
 }
 
 // LookupAccessor returns the entry of the token an accessor stands for, with
@@ -133,9 +142,27 @@ func (s *Store) lookupHash(ctx context.Context, hash string, allowRevoked bool) 
 	return e, nil
 }
 
-// load reads the entry stored under hash; a missing or mismatched entry is
-// ErrInvalidToken.
+// load returns the entry of hash from the cache, or else from storage;
+// a missing or mismatched entry is ErrInvalidToken. The caller owns the
+// returned entry.
 func (s *Store) load(ctx context.Context, hash string) (*Entry, error) {
+	if hash == "" {
+		return nil, ErrInvalidToken
+	}
+	cached, gen := s.cache.get(hash)
+	if cached != nil {
+		return cached, nil
+	}
+	e, err := s.loadStored(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.add(hash, e, gen)
+	return e, nil
+}
+
+// loadStored reads the entry stored under hash, bypassing the cache.
+func (s *Store) loadStored(ctx context.Context, hash string) (*Entry, error) {
 	if hash == "" {
 		return nil, ErrInvalidToken
 	}

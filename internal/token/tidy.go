@@ -27,9 +27,10 @@ func (s *Store) Tidy(ctx context.Context) (int, error) {
 	return total, errors.Join(errs...)
 }
 
-// exists reports whether a token entry is stored under hash.
+// exists reports whether a token entry is stored under hash. It reads
+// storage itself: tidying repairs what is stored, not what is cached.
 func (s *Store) exists(ctx context.Context, hash string) (bool, error) {
-	_, err := s.load(ctx, hash)
+	_, err := s.loadStored(ctx, hash)
 	if errors.Is(err, ErrInvalidToken) {
 		return false, nil
 	}
@@ -130,7 +131,7 @@ func (s *Store) tidyExpiry(ctx context.Context) (int, error) {
 		}
 		for _, hash := range hashes {
 			key := expiryPrefix + bucket + hash
-			e, err := s.load(ctx, hash)
+			e, err := s.loadStored(ctx, hash)
 			switch {
 			case errors.Is(err, ErrInvalidToken):
 			case err != nil:

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"maps"
 
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
@@ -38,7 +39,8 @@ func (b *versioned) dataRead(ctx context.Context, req *logical.Request, d *logic
 	l.RLock()
 	defer l.RUnlock()
 
-	meta, err := loadMetadata(ctx, req.Storage, key)
+	// meta is shared with the metadata cache: read it, never change it.
+	meta, err := b.meta.readMetadata(ctx, req.Storage, key)
 	if err != nil || meta == nil {
 		return nil, err
 	}
@@ -50,11 +52,11 @@ func (b *versioned) dataRead(ctx context.Context, req *logical.Request, d *logic
 	if vm == nil {
 		return nil, nil
 	}
-	body := map[string]any{"data": nil, "metadata": versionFields(n, vm, meta.CustomMetadata)}
+	body := map[string]any{"data": nil, "metadata": versionFields(n, vm, maps.Clone(meta.CustomMetadata))}
 	if vm.gone(b.clock()) {
 		return notFoundWithData(body), nil
 	}
-	data, err := loadVersion(ctx, req.Storage, key, n)
+	data, err := b.data.readVersion(ctx, req.Storage, key, n)
 	if err != nil {
 		return nil, err
 	}

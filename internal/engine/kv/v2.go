@@ -18,6 +18,8 @@ type versioned struct {
 	// now is the clock; tests replace it.
 	now   func() time.Time
 	locks *keyLocks
+	meta  *metaCache
+	data  *dataCache
 }
 
 var (
@@ -26,7 +28,7 @@ var (
 )
 
 func newVersioned(now func() time.Time) *versioned {
-	b := &versioned{now: now, locks: newKeyLocks()}
+	b := &versioned{now: now, locks: newKeyLocks(), meta: newMetaCache(), data: newDataCache()}
 	b.Router = logical.NewRouter(
 		b.configPath(),
 		b.dataPath(),

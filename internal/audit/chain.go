@@ -1,0 +1,123 @@
+package audit
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// checkpointDomain separates checkpoint signatures from any other use of
+// the signing key.
+const checkpointDomain = "coffer-audit-checkpoint-v1\n"
+
+// signatureField starts the last field of a checkpoint line.
+const signatureField = `,"signature":"`
+
+// FormatVersion is recorded in every header line.
+const FormatVersion = "coffer-audit-v1"
+
+// chain is the hash-chain state of one sink: the seq and hash of the last
+// line written, and how much has been written since the last checkpoint.
+// It is guarded by its sink's lock.
+type chain struct {
+	seq      uint64
+	last     [sha256.Size]byte
+	started  bool // false until the first line: prev_hash is then ""
+	unsigned int  // lines since the last checkpoint
+	// firstUnsigned is when the oldest unsigned line was written.
+	firstUnsigned time.Time
+}
+
+// line builds the next line (without newline) from a JSON object body.
+func (c *chain) line(body []byte) []byte {
+	prev := ""
+	if c.started {
+		prev = hex.EncodeToString(c.last[:])
+	}
+	out := make([]byte, 0, len(body)+110)
+	out = append(out, `{"seq":`...)
+	out = strconv.AppendUint(out, c.seq+1, 10)
+	out = append(out, `,"prev_hash":"`...)
+	out = append(out, prev...)
+	out = append(out, `",`...)
+	return append(out, body[1:]...)
+}
+
+// commit advances the chain past a line that was written.
+func (c *chain) commit(line []byte, checkpoint bool, now time.Time) {
+	c.seq++
+	c.last = sha256.Sum256(line)
+	c.started = true
+	if checkpoint {
+		c.unsigned = 0
+		return
+	}
+	if c.unsigned == 0 {
+		c.firstUnsigned = now
+	}
+	c.unsigned++
+}
+
+// resume sets the chain to continue after an existing last line.
+func (c *chain) resume(last []byte) error {
+	l, err := ParseLine(last)
+	if err != nil {
+		return fmt.Errorf("audit: cannot continue the chain after the file's last line: %w", err)
+	}
+	c.seq = l.Seq
+	c.last = sha256.Sum256(last)
+	c.started = true
+	if l.Type != TypeCheckpoint {
+		c.unsigned = 1
+	}
+	return nil
+}
+
+// headerBody is the first line of every new file or connection: it records
+// the format and, once it exists, the checkpoint public key.
+func headerBody(now time.Time, sink string, pub ed25519.PublicKey) []byte {
+	h := struct {
+		Type      string `json:"type"`
+		Time      string `json:"time"`
+		Format    string `json:"format"`
+		Sink      string `json:"sink"`
+		PublicKey string `json:"public_key,omitempty"`
+	}{TypeHeader, now.UTC().Format(time.RFC3339Nano), FormatVersion, sink, encodeKey(pub)}
+	b, _ := json.Marshal(h) // only strings: cannot fail
+	return b
+}
+
+// checkpointLine builds a signed checkpoint line continuing c.
+func (c *chain) checkpointLine(now time.Time, priv ed25519.PrivateKey, final bool) []byte {
+	body := struct {
+		Type      string `json:"type"`
+		Time      string `json:"time"`
+		PublicKey string `json:"public_key"`
+		Entries   int    `json:"entries"`
+		Final     bool   `json:"final,omitempty"`
+	}{TypeCheckpoint, now.UTC().Format(time.RFC3339Nano), encodeKey(priv.Public().(ed25519.PublicKey)), c.unsigned, final}
+	b, _ := json.Marshal(body) // only strings, ints and a bool: cannot fail
+	unsigned := c.line(b)
+	unsigned = unsigned[:len(unsigned)-1] // drop the closing brace
+	sig := ed25519.Sign(priv, signedMessage(unsigned))
+	out := append(unsigned, signatureField...)
+	out = base64.StdEncoding.AppendEncode(out, sig)
+	return append(out, `"}`...)
+}
+
+// signedMessage is what a checkpoint's signature covers.
+func signedMessage(prefix []byte) []byte {
+	return append([]byte(checkpointDomain), prefix...)
+}
+
+func encodeKey(pub ed25519.PublicKey) string {
+	if pub == nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(pub)
+}

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/cofferdev/coffer/internal/server/servertest"
+)
+
+func TestBenchCommand(t *testing.T) {
+	in := servertest.Start(t, servertest.Options{})
+	env := map[string]string{"COFFER_ADDR": in.URL(), "VAULT_TOKEN": in.RootToken}
+	getenv := func(k string) string { return env[k] }
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		check    func(t *testing.T, stdout, stderr string)
+	}{
+		{"json per workload and concurrency",
+			[]string{"bench", "-duration=200ms", "-warmup=50ms", "-concurrency=1,2", "-format=json", "kv-read", "token-lookup"}, 0,
+			func(t *testing.T, stdout, _ string) {
+				var got []map[string]any
+				if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+					t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
+				}
+				if len(got) != 4 {
+					t.Fatalf("%d objects, want 4 (2 workloads x 2 concurrencies)", len(got))
+				}
+				for _, o := range got {
+					if rps, _ := o["requests_per_second"].(float64); rps <= 0 || o["errors"] != 0.0 {
+						t.Errorf("object %v: want requests_per_second > 0 and no errors", o)
+					}
+				}
+			}},
+		{"ceiling table",
+			[]string{"bench", "ceiling", "-duration=100ms", "-warmup=0s", "-concurrency=2", "-repeat=2"}, 0,
+			func(t *testing.T, stdout, _ string) {
+				for _, want := range []string{"ceiling", "kv-read", "of ceiling", "%"} {
+					if !strings.Contains(stdout, want) {
+						t.Errorf("stdout lacks %q:\n%s", want, stdout)
+					}
+				}
+			}},
+		{"missing auth method fails clearly",
+			[]string{"bench", "-duration=100ms", "-warmup=0s", "-concurrency=1", "login-userpass", "kv-write"}, 1,
+			func(t *testing.T, stdout, stderr string) {
+				if !strings.Contains(stderr, "auth method not mounted: userpass") {
+					t.Errorf("stderr lacks the auth method error:\n%s", stderr)
+				}
+				if !strings.Contains(stdout, "kv-write") {
+					t.Errorf("the other workload did not run:\n%s", stdout)
+				}
+			}},
+		{"bad concurrency list", []string{"bench", "-concurrency=1,0"}, exitUsage, nil},
+		{"bad repeat", []string{"bench", "-repeat=0"}, exitUsage, nil},
+		{"unknown workload", []string{"bench", "kv-nope"}, exitUsage, nil},
+		{"yaml is not a bench format", []string{"bench", "-format=yaml"}, exitUsage, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, strings.NewReader(""), &stdout, &stderr, getenv)
+			if code != tt.wantCode {
+				t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.wantCode, stdout.String(), stderr.String())
+			}
+			if tt.check != nil {
+				tt.check(t, stdout.String(), stderr.String())
+			}
+		})
+	}
+	in.CheckNoLeaks(t, in.RootToken)
+}

@@ -1,0 +1,239 @@
+package compat
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/cofferdev/coffer/internal/server/servertest"
+)
+
+func b64s(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// startTransit starts a server with transit mounted at transit/.
+func startTransit(t testing.TB) *servertest.Instance {
+	t.Helper()
+	in := servertest.Start(t, servertest.Options{})
+	if err := in.Client.Sys().Mount("transit", &vaultapi.MountInput{Type: "transit"}); err != nil {
+		t.Fatalf("mount transit: %v", err)
+	}
+	return in
+}
+
+func TestTransit(t *testing.T) {
+	in := startTransit(t)
+	lg := in.Client.Logical()
+	const secret = "transit-plaintext-7f3a9c"
+
+	if _, err := lg.Write("transit/keys/app", map[string]any{"type": "aes256-gcm96"}); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := lg.Write("transit/encrypt/app", map[string]any{"plaintext": b64s(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ct, _ := enc.Data["ciphertext"].(string)
+	if !strings.HasPrefix(ct, "vault:v1:") {
+		t.Fatalf("encrypt = %v", enc.Data)
+	}
+	dec, err := lg.Write("transit/decrypt/app", map[string]any{"ciphertext": ct})
+	if err != nil || dec.Data["plaintext"] != b64s(secret) {
+		t.Fatalf("decrypt = %v, %v", dec, err)
+	}
+
+	key, err := lg.Read("transit/keys/app")
+	if err != nil || key.Data["latest_version"] == nil || key.Data["type"] != "aes256-gcm96" {
+		t.Fatalf("read key = %v, %v", key, err)
+	}
+	list, err := lg.List("transit/keys")
+	if err != nil || len(list.Data["keys"].([]any)) != 1 {
+		t.Fatalf("list keys = %v, %v", list, err)
+	}
+
+	if _, err := lg.Write("transit/keys/app/rotate", nil); err != nil {
+		t.Fatal(err)
+	}
+	rw, err := lg.Write("transit/rewrap/app", map[string]any{"ciphertext": ct})
+	if err != nil || !strings.HasPrefix(rw.Data["ciphertext"].(string), "vault:v2:") {
+		t.Fatalf("rewrap = %v, %v", rw, err)
+	}
+	if _, err := lg.Write("transit/keys/app/config", map[string]any{"min_decryption_version": 2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lg.Write("transit/decrypt/app", map[string]any{"ciphertext": ct}); !isStatus(err, 400) {
+		t.Fatalf("decrypt below min_decryption_version: %v; want 400", err)
+	}
+
+	batch, err := lg.Write("transit/encrypt/app", map[string]any{"batch_input": []map[string]any{
+		{"plaintext": b64s("a"), "reference": "one"}, {"plaintext": "%%"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := batch.Data["batch_results"].([]any)
+	first, second := res[0].(map[string]any), res[1].(map[string]any)
+	if first["reference"] != "one" || first["ciphertext"] == nil || second["error"] == nil {
+		t.Fatalf("batch results = %v", res)
+	}
+
+	dk, err := lg.Write("transit/datakey/plaintext/app", map[string]any{"bits": 512})
+	if err != nil || dk.Data["plaintext"] == nil || dk.Data["ciphertext"] == nil {
+		t.Fatalf("datakey = %v, %v", dk, err)
+	}
+	if _, err := lg.Delete("transit/keys/app"); !isStatus(err, 400) {
+		t.Fatalf("delete without deletion_allowed: %v; want 400", err)
+	}
+	in.CheckNoLeaks(t, secret)
+}
+
+func TestTransitSignVerifyHMAC(t *testing.T) {
+	in := startTransit(t)
+	lg := in.Client.Logical()
+	for _, typ := range []string{"ed25519", "ecdsa-p256", "rsa-2048"} {
+		t.Run(typ, func(t *testing.T) {
+			if _, err := lg.Write("transit/keys/"+typ, map[string]any{"type": typ}); err != nil {
+				t.Fatal(err)
+			}
+			sig, err := lg.Write("transit/sign/"+typ+"/sha2-256", map[string]any{"input": b64s("msg")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := lg.Write("transit/verify/"+typ+"/sha2-256", map[string]any{"input": b64s("msg"), "signature": sig.Data["signature"]})
+			if err != nil || v.Data["valid"] != true {
+				t.Fatalf("verify = %v, %v", v, err)
+			}
+			pub, err := lg.Read("transit/export/public-key/" + typ)
+			if err != nil || pub.Data["keys"] == nil {
+				t.Fatalf("public key export = %v, %v", pub, err)
+			}
+		})
+	}
+	mac, err := lg.Write("transit/hmac/ed25519", map[string]any{"input": b64s("msg")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := lg.Write("transit/verify/ed25519", map[string]any{"input": b64s("msg"), "hmac": mac.Data["hmac"]})
+	if err != nil || v.Data["valid"] != true {
+		t.Fatalf("verify hmac = %v, %v", v, err)
+	}
+	if _, err := lg.Read("transit/export/signing-key/ed25519"); !isStatus(err, 400) {
+		t.Fatalf("export of a non-exportable key: %v; want 400", err)
+	}
+	r, err := lg.Write("transit/random/16", map[string]any{"format": "hex"})
+	if err != nil || len(r.Data["random_bytes"].(string)) != 32 {
+		t.Fatalf("random = %v, %v", r, err)
+	}
+	h, err := lg.Write("transit/hash/sha2-256", map[string]any{"input": b64s("abc")})
+	if err != nil || h.Data["sum"] != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("hash = %v, %v", h, err)
+	}
+}
+
+func TestTransitBackupRestore(t *testing.T) {
+	in := startTransit(t)
+	lg := in.Client.Logical()
+	if _, err := lg.Write("transit/keys/k", map[string]any{"exportable": true, "allow_plaintext_backup": true}); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := lg.Write("transit/encrypt/k", map[string]any{"plaintext": b64s("keep")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bk, err := lg.Read("transit/backup/k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lg.Write("transit/restore/k2", map[string]any{"backup": bk.Data["backup"]}); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := lg.Write("transit/decrypt/k2", map[string]any{"ciphertext": enc.Data["ciphertext"]})
+	if err != nil || dec.Data["plaintext"] != b64s("keep") {
+		t.Fatalf("decrypt with restored key = %v, %v", dec, err)
+	}
+}
+
+// TestTransitPolicy: a token allowed only to encrypt cannot decrypt, and
+// encrypting to a missing key needs create (upsert).
+func TestTransitPolicy(t *testing.T) {
+	in := startTransit(t)
+	lg := in.Client.Logical()
+	if _, err := lg.Write("transit/keys/prod-eu", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Client.Sys().PutPolicy("encrypt-only", `path "transit/encrypt/*" { capabilities = ["update"] }`); err != nil {
+		t.Fatal(err)
+	}
+	tok := createToken(t, in, &vaultapi.TokenCreateRequest{Policies: []string{"encrypt-only"}})
+	c := in.NewClient(t, tok)
+	enc, err := c.Logical().Write("transit/encrypt/prod-eu", map[string]any{"plaintext": b64s("x")})
+	if err != nil {
+		t.Fatalf("encrypt with update: %v", err)
+	}
+	if _, err := c.Logical().Write("transit/decrypt/prod-eu", map[string]any{"ciphertext": enc.Data["ciphertext"]}); !isStatus(err, 403) {
+		t.Fatalf("decrypt without a grant: %v; want 403", err)
+	}
+	if _, err := c.Logical().Write("transit/encrypt/new-key", map[string]any{"plaintext": b64s("x")}); !isStatus(err, 403) {
+		t.Fatalf("upsert without create: %v; want 403", err)
+	}
+
+	// As in Vault, creating a key through keys/:name needs only update.
+	if err := in.Client.Sys().PutPolicy("key-admin", `path "transit/keys/*" { capabilities = ["update", "read"] }`); err != nil {
+		t.Fatal(err)
+	}
+	admin := in.NewClient(t, createToken(t, in, &vaultapi.TokenCreateRequest{Policies: []string{"key-admin"}}))
+	if _, err := admin.Logical().Write("transit/keys/made-with-update", nil); err != nil {
+		t.Fatalf("create a key with update only: %v", err)
+	}
+}
+
+func benchTransitHTTP(b *testing.B, path string, data map[string]any) {
+	in := startTransit(b)
+	lg := in.Client.Logical()
+	if _, err := lg.Write("transit/keys/bench", nil); err != nil {
+		b.Fatal(err)
+	}
+	if strings.HasPrefix(path, "transit/decrypt/") {
+		data = decryptInput(b, lg, data)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := lg.Write(path, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// decryptInput turns encrypt input into decrypt input.
+func decryptInput(b *testing.B, lg *vaultapi.Logical, data map[string]any) map[string]any {
+	out, err := lg.Write("transit/encrypt/bench", data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res, ok := out.Data["batch_results"].([]any); ok {
+		items := make([]map[string]any, len(res))
+		for i, r := range res {
+			items[i] = map[string]any{"ciphertext": r.(map[string]any)["ciphertext"]}
+		}
+		return map[string]any{"batch_input": items}
+	}
+	return map[string]any{"ciphertext": out.Data["ciphertext"]}
+}
+
+func BenchmarkTransitHTTP(b *testing.B) {
+	small := map[string]any{"plaintext": base64.StdEncoding.EncodeToString(make([]byte, 64))}
+	large := map[string]any{"plaintext": base64.StdEncoding.EncodeToString(make([]byte, 4096))}
+	items := make([]map[string]any, 100)
+	for i := range items {
+		items[i] = map[string]any{"plaintext": small["plaintext"]}
+	}
+	batch := map[string]any{"batch_input": items}
+	for _, tc := range []struct {
+		name string
+		data map[string]any
+	}{{"64B", small}, {"4KiB", large}, {"batch100", batch}} {
+		b.Run("encrypt/"+tc.name, func(b *testing.B) { benchTransitHTTP(b, "transit/encrypt/bench", tc.data) })
+		b.Run("decrypt/"+tc.name, func(b *testing.B) { benchTransitHTTP(b, "transit/decrypt/bench", tc.data) })
+	}
+}
