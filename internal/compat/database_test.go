@@ -102,3 +102,42 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestLeaseExpiryAfterUnseal: a lease issued before a seal still expires on
+// time after the next unseal, and its credentials stop working.
+func TestLeaseExpiryAfterUnseal(t *testing.T) {
+	pg := testpg.Start(t)
+	in := servertest.Start(t, servertest.Options{})
+	c := in.Client
+	if err := c.Sys().Mount("database", &vaultapi.MountInput{Type: "database"}); err != nil {
+		t.Fatal(err)
+	}
+	mustWrite(t, c, "database/config/pg", map[string]any{
+		"plugin_name": "postgresql-database-plugin", "connection_url": pg.TemplateURL(),
+		"username": testpg.SuperUser, "password": pg.Password, "allowed_roles": "*",
+	})
+	mustWrite(t, c, "database/roles/short", map[string]any{
+		"db_name": "pg", "default_ttl": "3s", "max_ttl": "3s",
+		"creation_statements": []string{`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}';`},
+	})
+	s, err := c.Logical().Read("database/creds/short")
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pass := s.Data["username"].(string), s.Data["password"].(string)
+	in.Server.Core.Seal(t.Context())
+	if _, err := c.Sys().Unseal(hexOf(in.Keys[0])); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the lease to expire after unseal and drop the role", func() bool {
+		conn, err := pgx.Connect(context.Background(), pg.URL(user, pass))
+		if err != nil {
+			return true
+		}
+		conn.Close(context.Background())
+		return false
+	})
+	if _, err := c.Sys().Lookup(s.LeaseID); err == nil {
+		t.Fatal("expired lease still listed")
+	}
+}

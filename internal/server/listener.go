@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cofferdev/coffer/internal/config"
+	"github.com/cofferdev/coffer/internal/tlsprofile"
 )
 
 // listener is one API listener, with its optional redirect listener.
@@ -23,15 +24,6 @@ type listener struct {
 	srv      *http.Server
 	redirect *http.Server
 	certs    *certReloader
-}
-
-// aeadSuites are the TLS 1.2 cipher suites Coffer accepts: ECDHE key
-// exchange with an AEAD only. TLS 1.3 suites are all AEAD and not
-// configurable in Go.
-var aeadSuites = []uint16{
-	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
 // certReloader serves the current certificate and swaps it on reload, so a
@@ -64,15 +56,7 @@ func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 
 // TLSConfig builds the server TLS configuration of a listener.
 func tlsConfig(lc config.Listener, certs *certReloader) (*tls.Config, error) {
-	tc := &tls.Config{
-		MinVersion:     tls.VersionTLS12,
-		CipherSuites:   aeadSuites,
-		GetCertificate: certs.get,
-		NextProtos:     []string{"h2", "http/1.1"},
-	}
-	if lc.TLSMinVersion == "tls13" {
-		tc.MinVersion = tls.VersionTLS13
-	}
+	tc := tlsprofile.Server(lc.TLSMinVersion, certs.get)
 	if lc.TLSClientCAFile != "" {
 		pem, err := os.ReadFile(lc.TLSClientCAFile)
 		if err != nil {
