@@ -67,15 +67,22 @@ func TestTransit(t *testing.T) {
 	}
 
 	batch, err := lg.Write("transit/encrypt/app", map[string]any{"batch_input": []map[string]any{
-		{"plaintext": b64s("a"), "reference": "one"}, {"plaintext": "%%"},
+		{"plaintext": b64s("a"), "reference": "one"}, {"plaintext": b64s("b")},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := batch.Data["batch_results"].([]any)
-	first, second := res[0].(map[string]any), res[1].(map[string]any)
-	if first["reference"] != "one" || first["ciphertext"] == nil || second["error"] == nil {
+	if res := batch.Data["batch_results"].([]any); len(res) != 2 || res[0].(map[string]any)["reference"] != "one" {
 		t.Fatalf("batch results = %v", res)
+	}
+	// A batch with a failed item answers 400 with every item's result, as Vault.
+	partial := `{"batch_input":[{"plaintext":"` + b64s("a") + `","reference":"one"},{"plaintext":"%%"}]}`
+	if _, err := lg.Write("transit/encrypt/app", map[string]any{"batch_input": []map[string]any{{"plaintext": "%%"}}}); !isStatus(err, 400) {
+		t.Fatalf("batch with a bad item through the client: %v; want 400", err)
+	}
+	r := rawDo(t, in, "POST", "/v1/transit/encrypt/app", in.RootToken, strings.NewReader(partial))
+	if r.StatusCode != 400 || !strings.Contains(r.Body, `"reference":"one"`) || !strings.Contains(r.Body, `"ciphertext":"vault:v`) || !strings.Contains(r.Body, `"error"`) {
+		t.Fatalf("partial batch = %d %s", r.StatusCode, r.Body)
 	}
 
 	dk, err := lg.Write("transit/datakey/plaintext/app", map[string]any{"bits": 512})

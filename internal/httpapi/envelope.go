@@ -77,8 +77,11 @@ func writeResponse(w http.ResponseWriter, requestID string, resp *logical.Respon
 			WrappedAccessor: wi.WrappedAccessor}
 	}
 	status := http.StatusOK
-	if resp.NotFound {
+	switch {
+	case resp.NotFound:
 		status = http.StatusNotFound
+	case resp.PartialFailure:
+		status = http.StatusBadRequest
 	}
 	writeJSON(w, status, env)
 }

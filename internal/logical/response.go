@@ -20,6 +20,9 @@ type Response struct {
 	// NotFound sends the body with a 404, as Vault does for a deleted or
 	// destroyed KV version whose metadata it still shows.
 	NotFound bool
+	// PartialFailure sends the body with a 400: some items of a batch
+	// failed and the body says which, as Vault's transit batches do.
+	PartialFailure bool
 }
 
 // Secret describes a lease on the returned data.

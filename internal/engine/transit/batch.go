@@ -174,14 +174,18 @@ func runBatch(items []batchItem, batch bool, fn func(batchItem) (map[string]any,
 		return logical.DataResponse(out), nil
 	}
 	results := make([]map[string]any, len(items))
+	failed := false
 	for i, it := range items {
 		out, err := fn(it)
 		if err != nil {
 			out = map[string]any{"error": itemError(err)}
+			failed = true
 		}
 		ref, _ := it.str("reference")
 		out["reference"] = ref
 		results[i] = out
 	}
-	return logical.DataResponse(map[string]any{"batch_results": results}), nil
+	resp := logical.DataResponse(map[string]any{"batch_results": results})
+	resp.PartialFailure = failed
+	return resp, nil
 }
