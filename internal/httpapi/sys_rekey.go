@@ -1,11 +1,46 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/cofferdev/coffer/internal/core"
 	"github.com/cofferdev/coffer/internal/logical"
 )
+
+// attemptStart serves the shared shape of sys/rekey/init and
+// sys/generate-root/attempt: DELETE cancels, GET reports status, PUT/POST
+// returns the validated body (ok) for the caller to start an attempt.
+func (h *Handler) attemptStart(w http.ResponseWriter, r *http.Request, cancel func(),
+	status func(context.Context) (any, error), schema map[string]*logical.Field) (*logical.FieldData, bool) {
+	if !allowMethods(w, r, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete) {
+		return nil, false
+	}
+	switch r.Method {
+	case http.MethodDelete:
+		cancel()
+		w.WriteHeader(http.StatusNoContent)
+		return nil, false
+	case http.MethodGet:
+		body, err := status(r.Context())
+		if err != nil {
+			h.writeError(w, "", err)
+			return nil, false
+		}
+		writeJSON(w, http.StatusOK, body)
+		return nil, false
+	}
+	d, ok := readBody(w, r)
+	if !ok {
+		return nil, false
+	}
+	d.Schema = schema
+	if err := d.Validate(); err != nil {
+		writeErrors(w, http.StatusBadRequest, err.Error())
+		return nil, false
+	}
+	return d, true
+}
 
 func rekeyStatusBody(s *core.RekeyStatus) map[string]any {
 	return map[string]any{
@@ -39,34 +74,18 @@ func readShareAndNonce(w http.ResponseWriter, r *http.Request) ([]byte, string, 
 }
 
 func (h *Handler) handleRekeyInit(w http.ResponseWriter, r *http.Request) {
-	if !allowMethods(w, r, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete) {
-		return
-	}
-	switch r.Method {
-	case http.MethodDelete:
-		h.core.RekeyCancel()
-		w.WriteHeader(http.StatusNoContent)
-		return
-	case http.MethodGet:
-		s, err := h.core.RekeyStatus(r.Context())
+	d, ok := h.attemptStart(w, r, h.core.RekeyCancel, func(ctx context.Context) (any, error) {
+		s, err := h.core.RekeyStatus(ctx)
 		if err != nil {
-			h.writeError(w, "", err)
-			return
+			return nil, err
 		}
-		writeJSON(w, http.StatusOK, rekeyStatusBody(s))
-		return
-	}
-	d, ok := readBody(w, r)
-	if !ok {
-		return
-	}
-	d.Schema = map[string]*logical.Field{
+		return rekeyStatusBody(s), nil
+	}, map[string]*logical.Field{
 		"secret_shares": {Type: logical.TypeInt}, "secret_threshold": {Type: logical.TypeInt},
 		"backup": {Type: logical.TypeBool}, "require_verification": {Type: logical.TypeBool},
 		"pgp_keys": {Type: logical.TypeStringSlice},
-	}
-	if err := d.Validate(); err != nil {
-		writeErrors(w, http.StatusBadRequest, err.Error())
+	})
+	if !ok {
 		return
 	}
 	if len(d.Strings("pgp_keys")) > 0 || d.Bool("backup") || d.Bool("require_verification") {
@@ -130,30 +149,14 @@ func genRootBody(s *core.GenerateRootStatus) map[string]any {
 }
 
 func (h *Handler) handleGenerateRootAttempt(w http.ResponseWriter, r *http.Request) {
-	if !allowMethods(w, r, http.MethodGet, http.MethodPut, http.MethodPost, http.MethodDelete) {
-		return
-	}
-	switch r.Method {
-	case http.MethodDelete:
-		h.core.GenerateRootCancel()
-		w.WriteHeader(http.StatusNoContent)
-		return
-	case http.MethodGet:
-		s, err := h.core.GenerateRootStatus(r.Context())
+	d, ok := h.attemptStart(w, r, h.core.GenerateRootCancel, func(ctx context.Context) (any, error) {
+		s, err := h.core.GenerateRootStatus(ctx)
 		if err != nil {
-			h.writeError(w, "", err)
-			return
+			return nil, err
 		}
-		writeJSON(w, http.StatusOK, genRootBody(s))
-		return
-	}
-	d, ok := readBody(w, r)
+		return genRootBody(s), nil
+	}, map[string]*logical.Field{"otp": {Type: logical.TypeString}, "pgp_key": {Type: logical.TypeString}})
 	if !ok {
-		return
-	}
-	d.Schema = map[string]*logical.Field{"otp": {Type: logical.TypeString}, "pgp_key": {Type: logical.TypeString}}
-	if err := d.Validate(); err != nil {
-		writeErrors(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	if d.String("pgp_key") != "" {
