@@ -180,29 +180,16 @@ func (b *versioned) commitVersion(ctx context.Context, s storage.Backend, key st
 // dataDelete soft-deletes the latest version, unless it is already deleted
 // or destroyed. Like Vault it answers 204 even when there was nothing to do.
 func (b *versioned) dataDelete(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	key := d.String("path")
-	if err := validatePath(key); err != nil {
-		return nil, err
-	}
-	l := b.locks.forKey(key)
-	l.Lock()
-	defer l.Unlock()
-
-	meta, err := loadMetadata(ctx, req.Storage, key)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
+	return b.withMetadata(ctx, req, d, func(key string, meta *keyMetadata) (*logical.Response, error) {
+		now := b.clock()
+		vm := meta.Versions[meta.CurrentVersion]
+		if vm == nil || vm.gone(now) {
+			return noContent(), nil
+		}
+		vm.DeletionTime = now
+		if err := saveMetadata(ctx, req.Storage, key, meta); err != nil {
+			return nil, err
+		}
 		return noContent(), nil
-	}
-	now := b.clock()
-	vm := meta.Versions[meta.CurrentVersion]
-	if vm == nil || vm.gone(now) {
-		return noContent(), nil
-	}
-	vm.DeletionTime = now
-	if err := saveMetadata(ctx, req.Storage, key, meta); err != nil {
-		return nil, err
-	}
-	return noContent(), nil
+	})
 }

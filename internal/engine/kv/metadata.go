@@ -198,30 +198,17 @@ func (b *versioned) updateMetadata(ctx context.Context, req *logical.Request, d 
 // metadataDelete removes the key's metadata and every version's data in one
 // transaction.
 func (b *versioned) metadataDelete(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	key := d.String("path")
-	if err := validatePath(key); err != nil {
-		return nil, err
-	}
-	l := b.locks.forKey(key)
-	l.Lock()
-	defer l.Unlock()
-
-	meta, err := loadMetadata(ctx, req.Storage, key)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
+	return b.withMetadata(ctx, req, d, func(key string, meta *keyMetadata) (*logical.Response, error) {
+		ops := make([]storage.TxnOp, 0, len(meta.Versions)+1)
+		for n := range meta.Versions {
+			ops = append(ops, deleteOp(versionKey(key, n)))
+		}
+		ops = append(ops, deleteOp(metadataKey(key)))
+		if err := req.Storage.Transaction(ctx, ops); err != nil {
+			return nil, storageError("delete metadata", err)
+		}
 		return noContent(), nil
-	}
-	ops := make([]storage.TxnOp, 0, len(meta.Versions)+1)
-	for n := range meta.Versions {
-		ops = append(ops, deleteOp(versionKey(key, n)))
-	}
-	ops = append(ops, deleteOp(metadataKey(key)))
-	if err := req.Storage.Transaction(ctx, ops); err != nil {
-		return nil, storageError("delete metadata", err)
-	}
-	return noContent(), nil
+	})
 }
 
 // metadataList lists the keys and folders under a folder.

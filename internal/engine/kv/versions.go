@@ -32,12 +32,33 @@ func (b *versioned) versionsPath(verb, help, desc string, act versionAction) *lo
 }
 
 func (b *versioned) applyToVersions(ctx context.Context, req *logical.Request, d *logical.FieldData, verb string, act versionAction) (*logical.Response, error) {
-	key := d.String("path")
-	if err := validatePath(key); err != nil {
-		return nil, err
-	}
 	versions, err := parseVersions(d)
 	if err != nil {
+		return nil, err
+	}
+	return b.withMetadata(ctx, req, d, func(key string, meta *keyMetadata) (*logical.Response, error) {
+		ops, changed, err := act(ctx, req, key, meta, versions, b.clock())
+		if err != nil || !changed {
+			return noContent(), err
+		}
+		metaOp, err := putOp(metadataKey(key), meta)
+		if err != nil {
+			return nil, err
+		}
+		if err := req.Storage.Transaction(ctx, append(ops, metaOp)); err != nil {
+			return nil, storageError(verb+" versions", err)
+		}
+		return noContent(), nil
+	})
+}
+
+// withMetadata validates the request's path, holds the key's lock and
+// loads its metadata for fn. A key without metadata answers 204 without
+// calling fn, as Vault does for deletes of missing keys.
+func (b *versioned) withMetadata(ctx context.Context, req *logical.Request, d *logical.FieldData,
+	fn func(key string, meta *keyMetadata) (*logical.Response, error)) (*logical.Response, error) {
+	key := d.String("path")
+	if err := validatePath(key); err != nil {
 		return nil, err
 	}
 	l := b.locks.forKey(key)
@@ -51,16 +72,5 @@ func (b *versioned) applyToVersions(ctx context.Context, req *logical.Request, d
 	if meta == nil {
 		return noContent(), nil
 	}
-	ops, changed, err := act(ctx, req, key, meta, versions, b.clock())
-	if err != nil || !changed {
-		return noContent(), err
-	}
-	metaOp, err := putOp(metadataKey(key), meta)
-	if err != nil {
-		return nil, err
-	}
-	if err := req.Storage.Transaction(ctx, append(ops, metaOp)); err != nil {
-		return nil, storageError(verb+" versions", err)
-	}
-	return noContent(), nil
+	return fn(key, meta)
 }
