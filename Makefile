@@ -52,6 +52,8 @@ BENCH_WORKLOADS   ?= kv-read kv-write kv-mixed token-lookup
 BENCH_ADDR        ?= 127.0.0.1:18299
 BENCH_FORMAT      ?= table
 BENCH_REPEAT      ?= 3
+# BENCH_AUDIT=file runs the server with one file audit sink; BENCH_AUDIT=off without.
+BENCH_AUDIT       ?= file
 
 ## bench: the benchmarks recorded in BENCHMARKS.md: the Go benchmarks, then
 ## the load runs.
@@ -68,8 +70,9 @@ bench-load: build
 	trap 'if [ -n "$$pid" ]; then kill $$pid; wait $$pid || true; fi; rm -rf $$d' EXIT INT TERM; \
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
 	  -addext subjectAltName=IP:127.0.0.1 -keyout $$d/key.pem -out $$d/cert.pem 2>/dev/null; \
-	printf 'storage "inmem" {}\nlistener "tcp" {\n  address       = "%s"\n  tls_cert_file = "%s"\n  tls_key_file  = "%s"\n}\naudit "file" {\n  path = "%s"\n}\nlog_level = "warn"\n' \
-	  "$(BENCH_ADDR)" "$$d/cert.pem" "$$d/key.pem" "$$d/audit.log" > $$d/coffer.hcl; \
+	printf 'storage "inmem" {}\nlistener "tcp" {\n  address       = "%s"\n  tls_cert_file = "%s"\n  tls_key_file  = "%s"\n}\nlog_level = "warn"\n' \
+	  "$(BENCH_ADDR)" "$$d/cert.pem" "$$d/key.pem" > $$d/coffer.hcl; \
+	if [ "$(BENCH_AUDIT)" = file ]; then printf 'audit "file" {\n  path = "%s"\n}\n' "$$d/audit.log" >> $$d/coffer.hcl; fi; \
 	bin/coffer server -config $$d/coffer.hcl > $$d/server.log 2>&1 & pid=$$!; \
 	export COFFER_ADDR=https://$(BENCH_ADDR) COFFER_CACERT=$$d/cert.pem; \
 	for i in $$(seq 100); do rc=0; bin/coffer operator init -status >/dev/null 2>&1 || rc=$$?; \
