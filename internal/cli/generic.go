@@ -121,11 +121,7 @@ func (a *app) patchCommand() *cobra.Command {
 // writeLike sends a write or patch and prints the answer, or the success
 // line when the server answered with no content.
 func (a *app) writeLike(cmd *cobra.Command, path string, data map[string]any, patch bool) error {
-	p, err := a.printer(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := a.client()
+	p, c, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
@@ -158,11 +154,7 @@ func (a *app) listCommand() *cobra.Command {
   coffer list sys/policies/acl`,
 		Args: argsBetween(1, 1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}

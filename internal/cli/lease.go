@@ -25,11 +25,7 @@ func (a *app) leaseLookupCommand() *cobra.Command {
 		Example: `  coffer lease lookup database/creds/readonly/2f6a614c...`,
 		Args:    argsBetween(1, 1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}
@@ -53,11 +49,7 @@ engine's default TTL). The lease never outlives its maximum TTL.`,
   coffer lease renew -increment=1h database/creds/readonly/2f6a614c...`,
 		Args: argsBetween(1, 1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}

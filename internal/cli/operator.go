@@ -92,11 +92,7 @@ func (a *app) initStatus(cmd *cobra.Command) error {
 
 // initialize runs sys/init and prints the unseal keys and root token.
 func (a *app) initialize(cmd *cobra.Command, shares, threshold int) error {
-	p, err := a.printer(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := a.client()
+	p, c, err := a.session(cmd)
 	if err != nil {
 		return err
 	}
@@ -171,11 +167,7 @@ in the shell history. -reset discards the shares provided so far.`,
   coffer operator unseal -reset`,
 		Args: argsBetween(0, 1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}
@@ -245,11 +237,7 @@ use the new key; existing data stays readable with the older terms.`,
 		Example: "  coffer operator rotate",
 		Args:    argsBetween(0, 0),
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}

@@ -58,11 +58,7 @@ The flow, as with Vault:
 
 // rekey runs the rekey step the flags ask for.
 func (a *app) rekey(cmd *cobra.Command, fl rekeyFlags, args []string) error {
-	p, err := a.printer(cmd)
-	if err != nil {
-		return err
-	}
-	c, err := a.client()
+	p, c, err := a.session(cmd)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,19 @@ func (a *app) printer(cmd *cobra.Command) (*printer, error) {
 	return &printer{out: a.stdout, errOut: a.stderr, format: f, field: a.flags.field, tty: isTerminal(a.stdout)}, nil
 }
 
+// session returns the output printer and the API client most commands need.
+func (a *app) session(cmd *cobra.Command) (*printer, *apiclient.Client, error) {
+	p, err := a.printer(cmd)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := a.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, c, nil
+}
+
 func isTerminal(v any) bool {
 	f, ok := v.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))

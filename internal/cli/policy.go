@@ -85,11 +85,7 @@ func (a *app) policyReadCommand() *cobra.Command {
   coffer policy read -format=json app-reader`,
 		Args: argsBetween(1, 1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}
@@ -118,11 +114,7 @@ func (a *app) policyListCommand() *cobra.Command {
 		Example: "  coffer policy list",
 		Args:    argsBetween(0, 0),
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}

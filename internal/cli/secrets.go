@@ -181,11 +181,7 @@ func (a *app) secretsListCommand() *cobra.Command {
   coffer secrets list -detailed`,
 		Args: argsBetween(0, 0),
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}

@@ -41,11 +41,7 @@ an error, as with Vault, so scripts can wait for a server:
   coffer status -format=json`,
 		Args: argsBetween(0, 0),
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}

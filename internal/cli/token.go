@@ -142,11 +142,7 @@ token is looked up. With -accessor, the argument is a token accessor.`,
 			if accessor && len(args) == 0 {
 				return usageError(cmd, "-accessor needs an accessor argument")
 			}
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}
@@ -185,11 +181,7 @@ within its maximum TTL. Without TOKEN, the calling token is renewed. With
 			if accessor && len(args) == 0 {
 				return usageError(cmd, "-accessor needs an accessor argument")
 			}
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}
@@ -293,11 +285,7 @@ read", "deny" or "root". Without TOKEN, the calling token is checked. With
 			if accessor && len(args) != 2 {
 				return usageError(cmd, "-accessor needs an accessor and a path")
 			}
-			p, err := a.printer(cmd)
-			if err != nil {
-				return err
-			}
-			c, err := a.client()
+			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}
