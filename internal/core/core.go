@@ -44,6 +44,8 @@ type Config struct {
 	// AuditStatus gives the HTTP status a response will get, for audit
 	// entries (the HTTP layer owns status codes).
 	AuditStatus func(op logical.Operation, resp *logical.Response, err error) int
+	// Network is the login lockout and address-ban guard; nil allows all.
+	Network NetworkGuard
 }
 
 // Core is the server's state machine: sealed or unsealed, with the request
@@ -60,6 +62,7 @@ type Core struct {
 	now         func() time.Time
 	audit       *audit.Broker
 	auditStatus func(logical.Operation, *logical.Response, error) int
+	network     NetworkGuard
 
 	// stateLock guards the unsealed state below. Requests take it for
 	// reading; seal and unseal take it for writing.
@@ -114,6 +117,7 @@ func New(cfg Config) (*Core, error) {
 		now:         cfg.Now,
 		audit:       cfg.Audit,
 		auditStatus: cfg.AuditStatus,
+		network:     cfg.Network,
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)

@@ -64,6 +64,9 @@ func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
 	if err := c.auditUnlock(ctx); err != nil {
 		return nil, err
 	}
+	if err := c.loadNetwork(ctx, st); err != nil {
+		return nil, err
+	}
 	if err := st.leases.Start(ctx); err != nil {
 		return nil, fmt.Errorf("core: start lease manager: %w", err)
 	}

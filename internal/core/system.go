@@ -20,6 +20,7 @@ func newSystemBackend(c *Core, st *unsealedState) logical.Backend {
 	paths = append(paths, c.internalPaths(st)...)
 	paths = append(paths, c.auditPaths()...)
 	paths = append(paths, st.leases.Paths()...)
+	paths = append(paths, c.networkPaths(st)...)
 	return logical.NewRouter(paths...)
 }
 

@@ -29,6 +29,14 @@ type Cleaner interface {
 	Cleanup(ctx context.Context)
 }
 
+// LoginPather is implemented by auth methods: it tells the core which
+// paths take no token and who a login attempt is for.
+type LoginPather interface {
+	// LoginPath reports whether req's path needs no token and, if so, the
+	// identifier of the user or role the attempt is for ("" if none).
+	LoginPath(req *Request) (unauthenticated bool, user string)
+}
+
 // Handler serves one operation on one path.
 type Handler func(ctx context.Context, req *Request, d *FieldData) (*Response, error)
 
@@ -48,6 +56,12 @@ type Path struct {
 	Existence ExistenceFunc
 	// Help is a one-line description used in docs and errors.
 	Help string
+	// Unauthenticated marks a login path: the core serves it without a
+	// token, and a response carrying Auth becomes a new token.
+	Unauthenticated bool
+	// LoginIdentifier names the field that identifies who is logging in (a
+	// username or role id) on an Unauthenticated path, for login lockout.
+	LoginIdentifier string
 
 	re *regexp.Regexp
 }
@@ -60,6 +74,7 @@ type Router struct {
 
 var _ Backend = (*Router)(nil)
 var _ ExistenceChecker = (*Router)(nil)
+var _ LoginPather = (*Router)(nil)
 
 // NewRouter compiles the paths. It panics on an invalid pattern: patterns are
 // program constants.
@@ -132,6 +147,33 @@ func (r *Router) HandleRequest(ctx context.Context, req *Request) (*Response, er
 		resp.Warn(fmt.Sprintf("Endpoint ignored these unrecognized parameters: [%s]", strings.Join(unknown, " ")))
 	}
 	return resp, nil
+}
+
+// LoginPath implements LoginPather from the paths' Unauthenticated and
+// LoginIdentifier settings.
+func (r *Router) LoginPath(req *Request) (bool, string) {
+	for _, p := range r.paths {
+		if !p.Unauthenticated {
+			continue
+		}
+		m := p.re.FindStringSubmatch(req.Path)
+		if m == nil {
+			continue
+		}
+		if p.LoginIdentifier == "" {
+			return true, ""
+		}
+		for i, name := range p.re.SubexpNames() {
+			if name == p.LoginIdentifier {
+				return true, m[i]
+			}
+		}
+		if v, ok := req.Data[p.LoginIdentifier].(string); ok {
+			return true, v
+		}
+		return true, ""
+	}
+	return false, ""
 }
 
 // Exists implements ExistenceChecker.

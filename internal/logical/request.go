@@ -4,6 +4,7 @@
 package logical
 
 import (
+	"crypto/x509"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/storage"
@@ -59,9 +60,19 @@ type Request struct {
 	WrapTTL time.Duration
 	// Unauthenticated marks a request on a path that needs no token.
 	Unauthenticated bool
+	// Connection describes the client's TLS connection, for auth methods
+	// that authenticate by certificate; nil over plain HTTP.
+	Connection *Connection
 	// Secret is set on RevokeOperation and RenewOperation requests: the
 	// lease's Secret with its InternalData restored from storage.
 	Secret *Secret
+}
+
+// Connection is what the HTTP layer knows about the client's connection.
+type Connection struct {
+	// PeerCertificates are the certificates the client presented, leaf
+	// first, not verified by the listener unless it requires client certs.
+	PeerCertificates []*x509.Certificate
 }
 
 // Caller is what the core tells engines about the token behind a request.

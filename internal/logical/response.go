@@ -1,6 +1,9 @@
 package logical
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Response is what an engine returns. A nil Response with a nil error means
 // "nothing here" and becomes a 404 with an empty error list, as in Vault.
@@ -39,7 +42,9 @@ type Secret struct {
 	InternalData map[string]any
 }
 
-// Auth describes a token issued by a response.
+// Auth describes a token issued by a response. Auth methods fill in what a
+// login proved (policies, alias, token settings); the core creates the token
+// and fills in ClientToken, Accessor, EntityID and the policy lists.
 type Auth struct {
 	ClientToken      string
 	Accessor         string
@@ -47,12 +52,38 @@ type Auth struct {
 	TokenPolicies    []string
 	IdentityPolicies []string
 	Metadata         map[string]string
-	TTL              time.Duration
-	Renewable        bool
-	EntityID         string
-	TokenType        string
-	Orphan           bool
-	NumUses          int
+	// DisplayName is the login's name (e.g. the username); the core prefixes
+	// it with the mount's path as Vault does ("userpass-alice").
+	DisplayName string
+	TTL         time.Duration
+	// MaxTTL caps the token's whole life (a role's token_max_ttl); zero
+	// leaves the mount's maximum in force.
+	MaxTTL         time.Duration
+	ExplicitMaxTTL time.Duration
+	Period         time.Duration
+	Renewable      bool
+	EntityID       string
+	// TokenType is "service", "batch", or "" / "default" for the mount's
+	// default.
+	TokenType string
+	Orphan    bool
+	NumUses   int
+	// NoDefaultPolicy leaves the "default" policy off the token.
+	NoDefaultPolicy bool
+	// BoundCIDRs restrict where the issued token may be used from.
+	BoundCIDRs []netip.Prefix
+	// Alias is the identity the login proved within its mount (a username, a
+	// role id, a service-account UID); the core maps it to an entity.
+	Alias *Alias
+	// GroupAliases are the identity provider's groups for this login; the
+	// core maps them to external identity groups.
+	GroupAliases []*Alias
+}
+
+// Alias names a login's identity inside one auth mount.
+type Alias struct {
+	Name     string
+	Metadata map[string]string
 }
 
 // WrapInfo describes a wrapping token that stands for a response.
