@@ -58,10 +58,14 @@ func (h *Handler) buildRequest(w http.ResponseWriter, r *http.Request) (*logical
 	if err != nil {
 		return nil, http.StatusBadRequest, err
 	}
-	return &logical.Request{
+	req := &logical.Request{
 		ID: newRequestID(), Operation: op, Path: path, Data: data,
 		ClientToken: clientToken(r), RemoteAddr: remoteIP(r), WrapTTL: wrapTTL, Headers: safeHeaders(r.Header),
-	}, 0, nil
+	}
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		req.Connection = &logical.Connection{PeerCertificates: r.TLS.PeerCertificates}
+	}
+	return req, 0, nil
 }
 
 func validatePath(path string) error {
