@@ -13,6 +13,7 @@ import (
 
 	"github.com/cofferdev/coffer/internal/audit"
 	"github.com/cofferdev/coffer/internal/barrier"
+	"github.com/cofferdev/coffer/internal/identity"
 	"github.com/cofferdev/coffer/internal/lease"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/seal"
@@ -32,7 +33,9 @@ type Config struct {
 	Seal seal.Seal
 	// Factories maps engine types ("kv", "cubbyhole") to their factories.
 	Factories map[string]logical.Factory
-	Logger    *slog.Logger
+	// AuthFactories maps auth method types ("userpass", "approle") to theirs.
+	AuthFactories map[string]logical.Factory
+	Logger        *slog.Logger
 	// DefaultLeaseTTL and MaxLeaseTTL are the system-wide TTLs (768h if zero).
 	DefaultLeaseTTL time.Duration
 	MaxLeaseTTL     time.Duration
@@ -51,18 +54,19 @@ type Config struct {
 // Core is the server's state machine: sealed or unsealed, with the request
 // pipeline running only while unsealed.
 type Core struct {
-	physical    storage.Backend
-	storageType string
-	barrier     *barrier.Barrier
-	autoSeal    seal.Seal
-	factories   map[string]logical.Factory
-	logger      *slog.Logger
-	defaultTTL  time.Duration
-	maxTTL      time.Duration
-	now         func() time.Time
-	audit       *audit.Broker
-	auditStatus func(logical.Operation, *logical.Response, error) int
-	network     NetworkGuard
+	physical      storage.Backend
+	storageType   string
+	barrier       *barrier.Barrier
+	autoSeal      seal.Seal
+	factories     map[string]logical.Factory
+	authFactories map[string]logical.Factory
+	logger        *slog.Logger
+	defaultTTL    time.Duration
+	maxTTL        time.Duration
+	now           func() time.Time
+	audit         *audit.Broker
+	auditStatus   func(logical.Operation, *logical.Response, error) int
+	network       NetworkGuard
 
 	// stateLock guards the unsealed state below. Requests take it for
 	// reading; seal and unseal take it for writing.
@@ -87,6 +91,7 @@ type unsealedState struct {
 	tokens       *token.Store
 	tokenBackend logical.Backend
 	leases       *lease.Manager
+	identity     *identity.Store
 	// mountLock serialises changes to the mount table.
 	mountLock sync.Mutex
 	cancel    context.CancelFunc
@@ -107,17 +112,18 @@ func New(cfg Config) (*Core, error) {
 		return nil, errors.New("core: no storage backend")
 	}
 	c := &Core{
-		physical:    cfg.Physical,
-		storageType: cfg.StorageType,
-		autoSeal:    cfg.Seal,
-		factories:   cfg.Factories,
-		logger:      cfg.Logger,
-		defaultTTL:  cfg.DefaultLeaseTTL,
-		maxTTL:      cfg.MaxLeaseTTL,
-		now:         cfg.Now,
-		audit:       cfg.Audit,
-		auditStatus: cfg.AuditStatus,
-		network:     cfg.Network,
+		physical:      cfg.Physical,
+		storageType:   cfg.StorageType,
+		autoSeal:      cfg.Seal,
+		factories:     cfg.Factories,
+		authFactories: cfg.AuthFactories,
+		logger:        cfg.Logger,
+		defaultTTL:    cfg.DefaultLeaseTTL,
+		maxTTL:        cfg.MaxLeaseTTL,
+		now:           cfg.Now,
+		audit:         cfg.Audit,
+		auditStatus:   cfg.AuditStatus,
+		network:       cfg.Network,
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)

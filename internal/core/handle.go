@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/cofferdev/coffer/internal/identity"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/policy"
 	"github.com/cofferdev/coffer/internal/token"
@@ -105,7 +106,12 @@ func (c *Core) runBackend(ctx context.Context, st *unsealedState, m *MountEntry,
 			return nil, err
 		}
 	}
-	resp, err := m.backend.HandleRequest(ctx, breq)
+	var resp *logical.Response
+	if login, user := loginPath(m, breq); login && te == nil {
+		resp, err = c.runLogin(ctx, st, m, req, breq, user)
+	} else {
+		resp, err = m.backend.HandleRequest(ctx, breq)
+	}
 	if last {
 		if rerr := st.tokens.Revoke(ctx, te); rerr != nil {
 			c.logger.Error("core: revoking used-up token failed", "accessor", te.Accessor, "error", rerr)
@@ -128,7 +134,7 @@ func (c *Core) runBackend(ctx context.Context, st *unsealedState, m *MountEntry,
 // authorize checks the token and the ACL and fills in breq.Caller. It
 // returns the token entry, or nil for unauthenticated paths.
 func (c *Core) authorize(ctx context.Context, st *unsealedState, m *MountEntry, req, breq *logical.Request) (*token.Entry, error) {
-	if matchAny(unauthenticatedPaths, req.Path) {
+	if login, _ := loginPath(m, breq); login || matchAny(unauthenticatedPaths, req.Path) {
 		breq.Unauthenticated = true
 		if m.Type != "system" {
 			breq.ClientToken = ""
@@ -142,7 +148,7 @@ func (c *Core) authorize(ctx context.Context, st *unsealedState, m *MountEntry, 
 	if isWrappingToken(te) && !wrappingPaths[req.Path] {
 		return nil, logical.ErrPermissionDenied
 	}
-	acl, err := st.policies.acl(ctx, te.Policies)
+	acl, err := c.tokenACL(ctx, st, te)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +190,10 @@ func (c *Core) lookupToken(ctx context.Context, st *unsealedState, raw, remote s
 	if err != nil {
 		return nil, err
 	}
+	if te.Type == token.TypeBatch && !strings.HasPrefix(te.Path, "auth/token/") && st.mounts.route(te.Path) == nil {
+		// The auth method that issued this batch token was disabled.
+		return nil, logical.ErrPermissionDenied
+	}
 	if len(te.BoundCIDRs) > 0 {
 		addr, perr := netip.ParseAddr(remote)
 		if perr != nil || st.tokens.CheckCIDR(te, addr) != nil {
@@ -191,6 +201,22 @@ func (c *Core) lookupToken(ctx context.Context, st *unsealedState, raw, remote s
 		}
 	}
 	return te, nil
+}
+
+// tokenACL compiles the ACL of a token: its own policies plus those its
+// identity entity and groups grant. A disabled entity's tokens are denied.
+func (c *Core) tokenACL(ctx context.Context, st *unsealedState, te *token.Entry) (*policy.ACL, error) {
+	if te.EntityID == "" || st.identity == nil {
+		return st.policies.acl(ctx, te.Policies)
+	}
+	ip, err := st.identity.Policies(ctx, te.EntityID)
+	if errors.Is(err, identity.ErrEntityDisabled) {
+		return nil, logical.ErrPermissionDenied
+	}
+	if err != nil {
+		return nil, err
+	}
+	return st.policies.acl(ctx, unionPolicies(te.Policies, ip))
 }
 
 func isWrappingToken(te *token.Entry) bool {

@@ -79,7 +79,14 @@ func registerLease(ctx context.Context, st *unsealedState, m *MountEntry, rel st
 	}
 	l := &lease.Lease{MountPoint: m.Path, Path: rel, TTL: ttl, MaxTTL: maxTTL,
 		Renewable: s.Renewable, InternalData: s.InternalData}
-	if te != nil {
+	if te != nil && te.Type == token.TypeBatch {
+		// A batch token is not stored, so nothing can revoke a lease with
+		// it; the lease instead ends no later than the token does.
+		if left := time.Until(te.ExpireTime); !te.ExpireTime.IsZero() && left < l.MaxTTL {
+			l.MaxTTL = max(left, time.Second)
+			l.TTL = min(l.TTL, l.MaxTTL)
+		}
+	} else if te != nil {
 		l.TokenAccessor = te.Accessor
 	}
 	id, err := st.leases.Register(ctx, l)

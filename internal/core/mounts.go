@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cofferdev/coffer/internal/identity"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
 )
@@ -55,6 +57,8 @@ type mountSystemView struct {
 type MountConfig struct {
 	DefaultLeaseTTL time.Duration `json:"default_lease_ttl"`
 	MaxLeaseTTL     time.Duration `json:"max_lease_ttl"`
+	// TokenType is an auth mount's token_type tuning ("" = default-service).
+	TokenType string `json:"token_type,omitempty"`
 }
 
 func (v mountSystemView) DefaultLeaseTTL() time.Duration {
@@ -73,7 +77,7 @@ func (v mountSystemView) MaxLeaseTTL() time.Duration {
 
 // builtinTypes are mounted by the core itself and cannot be enabled or
 // disabled through sys/mounts.
-var builtinTypes = map[string]bool{"system": true, "cubbyhole": true, "token": true}
+var builtinTypes = map[string]bool{"system": true, "cubbyhole": true, "token": true, "identity": true}
 
 // mountTable is the set of mounts and the router over them. Reads take mu
 // for reading; mount changes rebuild the map under the write lock.
@@ -114,6 +118,19 @@ func (t *mountTable) list(table string) []*MountEntry {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// identityMount describes the auth mount with the given accessor, for the
+// identity store's alias checks and reads.
+func (t *mountTable) identityMount(accessor string) (identity.MountInfo, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, m := range t.entries {
+		if m.Accessor == accessor && m.Table == tableAuth {
+			return identity.MountInfo{Accessor: m.Accessor, Type: m.Type, Path: m.Path}, true
+		}
+	}
+	return identity.MountInfo{}, false
 }
 
 func (t *mountTable) get(path string) *MountEntry {
@@ -157,29 +174,42 @@ func viewPrefix(m *MountEntry) string {
 
 // loadMounts reads the mount table, creating the defaults on first unseal.
 func (c *Core) loadMounts(ctx context.Context) ([]*MountEntry, error) {
+	var entries []*MountEntry
 	e, err := c.barrier.Get(ctx, mountTableKey)
-	if errors.Is(err, storage.ErrNotFound) {
-		defaults := []*MountEntry{
-			{Table: tableSecret, Path: "cubbyhole/", Type: "cubbyhole", Description: "per-token private secret storage"},
-			{Table: tableSecret, Path: "sys/", Type: "system", Description: "system endpoints used for control, policy and debugging"},
-			{Table: tableAuth, Path: "auth/token/", Type: "token", Description: "token based credentials"},
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("core: read mount table: %w", err)
+	default:
+		if err := json.Unmarshal(e.Value, &entries); err != nil {
+			return nil, fmt.Errorf("core: corrupt mount table: %w", err)
 		}
-		for _, m := range defaults {
-			m.UUID, m.Accessor = newID(), newAccessor(m.Type)
+	}
+	added := false
+	for _, d := range builtinMounts() {
+		if !slices.ContainsFunc(entries, func(m *MountEntry) bool { return m.Path == d.Path }) {
+			d.UUID, d.Accessor = newID(), newAccessor(d.Type)
+			entries = append(entries, d)
+			added = true
 		}
-		if err := c.saveMounts(ctx, defaults); err != nil {
+	}
+	if added {
+		if err := c.saveMounts(ctx, entries); err != nil {
 			return nil, err
 		}
-		return defaults, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("core: read mount table: %w", err)
-	}
-	var entries []*MountEntry
-	if err := json.Unmarshal(e.Value, &entries); err != nil {
-		return nil, fmt.Errorf("core: corrupt mount table: %w", err)
 	}
 	return entries, nil
+}
+
+// builtinMounts are the mounts every Coffer has; a table written by an
+// older version gains the ones it lacks at unseal.
+func builtinMounts() []*MountEntry {
+	return []*MountEntry{
+		{Table: tableSecret, Path: "cubbyhole/", Type: "cubbyhole", Description: "per-token private secret storage"},
+		{Table: tableSecret, Path: "identity/", Type: "identity", Description: "identity store"},
+		{Table: tableSecret, Path: "sys/", Type: "system", Description: "system endpoints used for control, policy and debugging"},
+		{Table: tableAuth, Path: "auth/token/", Type: "token", Description: "token based credentials"},
+	}
 }
 
 func (c *Core) saveMounts(ctx context.Context, entries []*MountEntry) error {
@@ -208,10 +238,17 @@ func (c *Core) instantiate(ctx context.Context, st *unsealedState, m *MountEntry
 	case "token":
 		m.backend = st.tokenBackend
 		return nil
+	case "identity":
+		m.backend = st.identity.Backend()
+		return nil
 	}
-	f, ok := c.factories[m.Type]
+	factories, kind := c.factories, "secrets engine"
+	if m.Table == tableAuth {
+		factories, kind = c.authFactories, "auth method"
+	}
+	f, ok := factories[m.Type]
 	if !ok {
-		return logical.InvalidRequest("unknown secrets engine type %q", m.Type)
+		return logical.InvalidRequest("unknown %s type %q", kind, m.Type)
 	}
 	b, err := f(ctx, &logical.BackendConfig{
 		Logger: c.logger.With("mount", m.Path), Storage: m.view,

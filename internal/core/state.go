@@ -8,6 +8,7 @@ import (
 
 	"github.com/cofferdev/coffer/internal/barrier"
 	"github.com/cofferdev/coffer/internal/engine/cubbyhole"
+	"github.com/cofferdev/coffer/internal/identity"
 	"github.com/cofferdev/coffer/internal/lease"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
@@ -20,6 +21,10 @@ const (
 	clusterInfoKey  = "sys/config/cluster"
 	tokenStorePath  = "sys/token/"
 	policyStorePath = "sys/policy/"
+	// identityStorePath holds entities, aliases and groups.
+	identityStorePath = "sys/identity/"
+	// batchTokenKeyKey holds the key that seals batch tokens.
+	batchTokenKeyKey = "sys/config/batch-token-key"
 )
 
 // tokenSweepInterval is how often expired tokens are removed from storage.
@@ -35,6 +40,10 @@ func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
 	if err := c.loadClusterInfo(ctx); err != nil {
 		return nil, err
 	}
+	batchKey, err := c.loadOrCreateKey(ctx, batchTokenKeyKey)
+	if err != nil {
+		return nil, err
+	}
 	st := &unsealedState{mounts: &mountTable{entries: map[string]*MountEntry{}}, system: c}
 	st.policies = newPolicyStore(storage.NewView(c.barrier, policyStorePath))
 	st.tokens = token.NewStore(storage.NewView(c.barrier, tokenStorePath), hmacKey, token.Options{
@@ -42,10 +51,15 @@ func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
 		DefaultTTL: func() time.Duration { return st.tokenMountView().DefaultLeaseTTL() },
 		MaxTTL:     func() time.Duration { return st.tokenMountView().MaxLeaseTTL() },
 		OnRevoke:   func(ctx context.Context, e *token.Entry) error { return c.onTokenRevoke(ctx, st, e) },
+		BatchKey:   batchKey,
 		Logger:     c.logger,
 	})
 	clear(hmacKey)
+	clear(batchKey)
 	st.tokenBackend = token.NewBackend(st.tokens)
+	if st.identity, err = identity.New(ctx, storage.NewView(c.barrier, identityStorePath), c.logger); err != nil {
+		return nil, fmt.Errorf("core: load identity store: %w", err)
+	}
 	st.leases = lease.New(storage.NewView(c.barrier, leaseStorePath), &leaseRevoker{st: st},
 		lease.Options{Now: c.now, Logger: c.logger})
 	if err := st.policies.ensureDefault(ctx); err != nil {
@@ -61,6 +75,7 @@ func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
 		}
 		st.mounts.entries[m.Path] = m
 	}
+	st.identity.SetMountResolver(st.mounts.identityMount)
 	if err := c.auditUnlock(ctx); err != nil {
 		return nil, err
 	}

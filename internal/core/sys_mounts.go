@@ -2,13 +2,11 @@ package core
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
-	"github.com/cofferdev/coffer/internal/storage"
 )
 
 // reservedMounts cannot be used by sys/mounts.
@@ -46,12 +44,28 @@ func mountInfo(m *MountEntry) map[string]any {
 		"type": m.Type, "description": m.Description, "accessor": m.Accessor, "uuid": m.UUID,
 		"local": m.Local, "seal_wrap": m.SealWrap, "external_entropy_access": false,
 		"options": options, "plugin_version": "", "running_plugin_version": "", "running_sha256": "",
-		"config": map[string]any{
-			"default_lease_ttl": int64(m.Config.DefaultLeaseTTL / time.Second),
-			"max_lease_ttl":     int64(m.Config.MaxLeaseTTL / time.Second),
-			"force_no_cache":    false,
-		},
+		"config": mountConfigInfo(m),
 	}
+}
+
+func mountConfigInfo(m *MountEntry) map[string]any {
+	cfg := map[string]any{
+		"default_lease_ttl": int64(m.Config.DefaultLeaseTTL / time.Second),
+		"max_lease_ttl":     int64(m.Config.MaxLeaseTTL / time.Second),
+		"force_no_cache":    false,
+	}
+	if m.Table == tableAuth {
+		cfg["token_type"] = authTokenType(m)
+	}
+	return cfg
+}
+
+// authTokenType is an auth mount's token_type as Vault shows it.
+func authTokenType(m *MountEntry) string {
+	if m.Config.TokenType == "" {
+		return mountTokenDefaultService
+	}
+	return m.Config.TokenType
 }
 
 func (c *Core) mountPaths(st *unsealedState) []*logical.Path {
@@ -69,6 +83,7 @@ func (c *Core) mountPaths(st *unsealedState) []*logical.Path {
 		"max_lease_ttl":     {Type: logical.TypeRaw},
 		"description":       {Type: logical.TypeString},
 		"options":           {Type: logical.TypeKVPairs},
+		"token_type":        {Type: logical.TypeString},
 	}
 	return []*logical.Path{
 		{Pattern: "mounts/?", Operations: ops(map[logical.Operation]logical.Handler{
@@ -148,9 +163,12 @@ func parseMountConfig(raw map[string]any, systemMax time.Duration) (MountConfig,
 			mc.DefaultLeaseTTL, err = logical.ParseDuration(v)
 		case "max_lease_ttl":
 			mc.MaxLeaseTTL, err = logical.ParseDuration(v)
+		case "token_type":
+			s, _ := v.(string)
+			mc.TokenType = s
 		case "force_no_cache", "audit_non_hmac_request_keys", "audit_non_hmac_response_keys",
 			"listing_visibility", "passthrough_request_headers", "allowed_response_headers",
-			"description", "options", "token_type", "allowed_managed_keys", "plugin_version",
+			"description", "options", "allowed_managed_keys", "plugin_version",
 			"user_lockout_config", "delegated_auth_accessors", "identity_token_key":
 			// Sent by the Vault client's MountConfigInput; accepted for
 			// compatibility. Only the TTLs take effect (options and
@@ -178,7 +196,7 @@ func validateTTLs(mc MountConfig, systemMax time.Duration) error {
 // mount adds m to the table, persisting the table before serving the mount.
 func (c *Core) mount(ctx context.Context, st *unsealedState, m *MountEntry) error {
 	for _, r := range reservedMounts {
-		if strings.HasPrefix(m.Path, r) {
+		if m.Table == tableSecret && strings.HasPrefix(m.Path, r) {
 			return logical.InvalidRequest("cannot mount at %q: %q is reserved", m.Path, r)
 		}
 	}
@@ -209,8 +227,6 @@ func (c *Core) handleUnmount(st *unsealedState) logical.Handler {
 		if err != nil {
 			return nil, err
 		}
-		st.mountLock.Lock()
-		defer st.mountLock.Unlock()
 		m := st.mounts.get(p)
 		if m == nil {
 			return &logical.Response{NoContent: true}, nil
@@ -218,31 +234,7 @@ func (c *Core) handleUnmount(st *unsealedState) logical.Handler {
 		if m.Table != tableSecret || builtinTypes[m.Type] {
 			return nil, logical.InvalidRequest("cannot unmount %q", p)
 		}
-		var rest []*MountEntry
-		for _, e := range st.mounts.persisted() {
-			if e.Path != p {
-				rest = append(rest, e)
-			}
-		}
-		if err := st.leases.RevokePrefix(ctx, p, false); err != nil {
-			return nil, fmt.Errorf("core: revoke leases of %s before unmounting: %w", p, err)
-		}
-		// Persist first: a crash afterwards leaves only unreachable ciphertext,
-		// never a mount whose data is half gone.
-		if err := c.saveMounts(ctx, rest); err != nil {
-			return nil, err
-		}
-		st.mounts.mu.Lock()
-		delete(st.mounts.entries, p)
-		st.mounts.mu.Unlock()
-		if cl, ok := m.backend.(logical.Cleaner); ok {
-			cl.Cleanup(ctx)
-		}
-		if err := storage.DeletePrefix(ctx, c.barrier, viewPrefix(m)); err != nil {
-			return nil, fmt.Errorf("core: wipe unmounted storage: %w", err)
-		}
-		c.logger.Info("core: unmounted", "path", p)
-		return &logical.Response{NoContent: true}, nil
+		return c.unmount(ctx, st, m)
 	}
 }
 
@@ -266,6 +258,9 @@ func (c *Core) handleTuneRead(st *unsealedState) logical.Handler {
 			"max_lease_ttl":     int64(m.sys.MaxLeaseTTL() / time.Second),
 			"force_no_cache":    false,
 			"description":       m.Description,
+		}
+		if m.Table == tableAuth {
+			data["token_type"] = authTokenType(m)
 		}
 		if len(m.Options) > 0 {
 			data["options"] = m.Options
@@ -333,6 +328,15 @@ func applyTune(next *MountEntry, raw map[string]any, d *logical.FieldData, syste
 	}
 	if desc, ok := d.GetOk("description"); ok {
 		next.Description = desc.(string)
+	}
+	if tt, ok := d.GetOk("token_type"); ok {
+		if next.Table != tableAuth {
+			return logical.InvalidRequest("token_type applies only to auth methods")
+		}
+		if err := validateTokenType(tt.(string)); err != nil {
+			return err
+		}
+		next.Config.TokenType = tt.(string)
 	}
 	if opts := d.KVPairs("options"); opts != nil {
 		if v, ok := opts["version"]; ok && v != next.Options["version"] && !(v == "1" && next.Options["version"] == "") {

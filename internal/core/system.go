@@ -13,8 +13,10 @@ import (
 func newSystemBackend(c *Core, st *unsealedState) logical.Backend {
 	var paths []*logical.Path
 	paths = append(paths, c.mountPaths(st)...)
+	paths = append(paths, c.authPaths(st)...)
 	paths = append(paths, c.policyPaths(st)...)
 	paths = append(paths, c.capabilityPaths(st)...)
+	paths = append(paths, c.policyCheckPaths(st)...)
 	paths = append(paths, c.wrappingPaths(st)...)
 	paths = append(paths, c.keyPaths()...)
 	paths = append(paths, c.internalPaths(st)...)

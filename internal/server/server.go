@@ -50,6 +50,11 @@ func Factories() map[string]logical.Factory {
 	}
 }
 
+// AuthFactories returns the auth methods a server can enable.
+func AuthFactories() map[string]logical.Factory {
+	return map[string]logical.Factory{}
+}
+
 // Run starts the server and blocks until ctx is done or it fails.
 func Run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	cfg, err := loadConfig(opts)
@@ -153,7 +158,8 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Serve
 	}
 	c, err := core.New(core.Config{
 		Physical: physical, StorageType: cfg.Storage.Type, Seal: autoSeal, Factories: Factories(),
-		Logger: logger, DefaultLeaseTTL: cfg.DefaultLeaseTTL, MaxLeaseTTL: cfg.MaxLeaseTTL,
+		AuthFactories: AuthFactories(),
+		Logger:        logger, DefaultLeaseTTL: cfg.DefaultLeaseTTL, MaxLeaseTTL: cfg.MaxLeaseTTL,
 		Audit: s.audit, AuditStatus: httpapi.AuditStatus,
 	})
 	if err != nil {

@@ -43,10 +43,7 @@ func NewBackend(s *Store) logical.Backend {
 // served.
 func (b *backend) callerEntry(ctx context.Context, req *logical.Request, allowRevoked bool) (*Entry, string, error) {
 	if req.ClientToken != "" {
-		if !wellFormed(req.ClientToken) {
-			return nil, "", ErrInvalidToken
-		}
-		e, err := b.store.lookupHash(ctx, b.store.hasher.hash(req.ClientToken), allowRevoked)
+		e, err := b.store.lookupRaw(ctx, req.ClientToken, allowRevoked)
 		return e, req.ClientToken, err
 	}
 	if req.Caller != nil && req.Caller.Accessor != "" {
@@ -58,10 +55,7 @@ func (b *backend) callerEntry(ctx context.Context, req *logical.Request, allowRe
 
 // lookupRaw finds the entry of a raw token given in a request body.
 func (b *backend) lookupRaw(ctx context.Context, raw string, allowRevoked bool) (*Entry, error) {
-	if !wellFormed(raw) {
-		return nil, ErrInvalidToken
-	}
-	return b.store.lookupHash(ctx, b.store.hasher.hash(raw), allowRevoked)
+	return b.store.lookupRaw(ctx, raw, allowRevoked)
 }
 
 // requireCaller rejects requests the core did not authenticate.
@@ -112,6 +106,8 @@ func storeError(err error) error {
 		{ErrNonExpiringChild, logical.KindInvalidRequest, "expiring root tokens cannot create non-expiring root tokens"},
 		{ErrParentInvalid, logical.KindInvalidRequest, "parent token lookup failed: no parent found"},
 		{ErrInvalidParams, logical.KindInvalidRequest, "invalid token parameters"},
+		{ErrBatchToken, logical.KindInvalidRequest, "not supported for batch tokens"},
+		{ErrBatchUnavailable, logical.KindInvalidRequest, "batch tokens are not enabled on this server"},
 		{ErrInvalidToken, logical.KindInvalidRequest, msgTokenNotFound},
 	} {
 		if errors.Is(err, m.target) {

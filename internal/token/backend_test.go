@@ -150,7 +150,7 @@ func TestAPICreateRules(t *testing.T) {
 		{name: "period with sudo", path: "create", raw: devRaw, e: dev, sudo: true, data: map[string]any{"period": "1h", "ttl": "5h"}, policies: []string{"default", "dev", "ops"}, ttl: 3600},
 		{name: "explicit max caps ttl", path: "create", raw: devRaw, e: dev, data: map[string]any{"ttl": "5h", "explicit_max_ttl": "1h"}, policies: []string{"default", "dev", "ops"}, ttl: 3600},
 		{name: "lease alias", path: "create", raw: devRaw, e: dev, data: map[string]any{"lease": "30m"}, policies: []string{"default", "dev", "ops"}, ttl: 1800},
-		{name: "batch refused", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"type": "batch"}, wantErr: "batch tokens are not supported yet"},
+		{name: "batch root refused", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"type": "batch"}, wantErr: "batch tokens cannot be root tokens"},
 		{name: "unknown type", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"type": "weird"}, wantErr: "invalid 'token_type' value"},
 		{name: "custom id refused", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"id": "root"}, wantErr: "custom token ids are not supported"},
 		{name: "entity alias refused", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"entity_alias": "bob"}, wantErr: "'entity_alias' is not supported: it needs token roles, which are not supported yet"},

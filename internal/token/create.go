@@ -58,6 +58,11 @@ type CreateParams struct {
 	// NoExpiry lets a token with no TTL, period or explicit max TTL never
 	// expire (root tokens).
 	NoExpiry bool
+	// Type is TypeService (the default when empty) or TypeBatch. A batch
+	// token is never stored: it carries its entry, sealed under
+	// Options.BatchKey. It has no accessor, uses limit, period or
+	// cubbyhole, is never renewable and cannot be a root token.
+	Type string
 }
 
 func (p *CreateParams) validate() error {
@@ -75,17 +80,29 @@ func (p *CreateParams) validate() error {
 			return fmt.Errorf("%w: invalid bound CIDR", ErrInvalidParams)
 		}
 	}
+	switch p.Type {
+	case "", TypeService, TypeBatch:
+	default:
+		return fmt.Errorf("%w: unknown token type %q", ErrInvalidParams, p.Type)
+	}
 	return nil
 }
 
-// Create stores a new service token and returns the raw token, which exists
-// nowhere else: the store keeps only its hash.
+// Create issues a new token and returns the raw token, which exists nowhere
+// else. A service token is stored under its hash; a batch token is not
+// stored at all (see CreateParams.Type).
 func (s *Store) Create(ctx context.Context, p CreateParams) (raw string, e *Entry, err error) {
 	if err := p.validate(); err != nil {
 		return "", nil, err
 	}
+	if p.Parent != nil && p.Parent.Type == TypeBatch {
+		return "", nil, fmt.Errorf("%w: batch tokens cannot create child tokens", ErrBatchToken)
+	}
 	if p.Parent != nil && p.Parent.NumUses != 0 {
 		return "", nil, ErrRestrictedParent
+	}
+	if p.Type == TypeBatch {
+		return s.createBatch(ctx, &p)
 	}
 	now := s.now()
 	e = newEntry(&p, now)
@@ -93,11 +110,8 @@ func (s *Store) Create(ctx context.Context, p CreateParams) (raw string, e *Entr
 		unlock := s.locks.lock(p.Parent.Hash)
 		defer unlock()
 		parent, err := s.loadLive(ctx, p.Parent.Hash, now)
-		if errors.Is(err, ErrInvalidToken) {
-			return "", nil, ErrParentInvalid
-		}
 		if err != nil {
-			return "", nil, err
+			return "", nil, parentError(err)
 		}
 		linkParent(e, parent)
 	}
@@ -122,6 +136,14 @@ func (s *Store) Create(ctx context.Context, p CreateParams) (raw string, e *Entr
 		return "", nil, fmt.Errorf("store token: %w", err)
 	}
 	return raw, e.clone(), nil
+}
+
+// parentError maps a failed parent lookup to ErrParentInvalid.
+func parentError(err error) error {
+	if errors.Is(err, ErrInvalidToken) {
+		return ErrParentInvalid
+	}
+	return err
 }
 
 // newEntry fills the fields that come straight from the parameters.

@@ -1,5 +1,6 @@
 // Package token is Coffer's token store, which keeps service tokens only as
-// keyed hashes, and the Vault-compatible auth/token/ API built on it.
+// keyed hashes and issues unstored batch tokens, and the Vault-compatible
+// auth/token/ API built on it.
 //
 // # Token shape and hashing
 //
@@ -9,6 +10,16 @@
 // the hex HMAC-SHA256 of the raw string under a 32-byte key that the core
 // keeps in the barrier. Lookup checks the shape (prefix, length, alphabet)
 // before hashing, so garbage is rejected without touching storage.
+//
+// # Batch tokens
+//
+// A batch token ("hvb.") is never stored: it carries its entry, sealed with
+// AES-256-GCM under Options.BatchKey (layout in batch.go). Creating one
+// writes nothing. Lookup opens it, checks its expiry and that its parent,
+// if any, is still live, so revoking a parent ends its batch children.
+// Batch entries have no hash, accessor, cubbyhole or use limit; Renew,
+// Revoke and RevokeOrphan refuse them with ErrBatchToken, Use ignores them,
+// and they cannot create child tokens.
 //
 // # Storage layout
 //

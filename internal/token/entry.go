@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// TypeService is the only token type the store issues.
+// TypeService is the type of stored tokens (TypeBatch is the other).
 const TypeService = "service"
 
 // numUsesRevoked marks a token whose last use was consumed or whose

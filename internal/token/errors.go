@@ -28,4 +28,10 @@ var (
 	// ErrNonExpiringChild is returned by Create for a non-expiring token
 	// whose parent expires.
 	ErrNonExpiringChild = errors.New("token: expiring tokens cannot create non-expiring tokens")
+	// ErrBatchToken is returned for what batch tokens cannot do: be
+	// renewed, be revoked individually, or create child tokens.
+	ErrBatchToken = errors.New("token: not supported for batch tokens")
+	// ErrBatchUnavailable is returned by Create for a batch token when the
+	// Store was built without Options.BatchKey.
+	ErrBatchUnavailable = errors.New("token: batch tokens are not enabled")
 )

@@ -2,6 +2,7 @@ package token
 
 import (
 	"context"
+	"crypto/rand"
 	"slices"
 	"sort"
 	"strings"
@@ -141,6 +142,16 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// randomKey returns a fresh 32-byte key.
+func randomKey(t testing.TB) []byte {
+	t.Helper()
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 // testKey is a fixed 32-byte HMAC key.
 func testKey() []byte { return []byte("0123456789abcdef0123456789abcdef") }
 
@@ -156,7 +167,8 @@ func newTestStore(t testing.TB) *testStore {
 	t.Helper()
 	ts := &testStore{mem: newMemBackend(), clock: newFakeClock()}
 	ts.Store = NewStore(ts.mem, testKey(), Options{
-		Now: ts.clock.Now,
+		Now:      ts.clock.Now,
+		BatchKey: randomKey(t),
 		OnRevoke: func(_ context.Context, e *Entry) error {
 			ts.mu.Lock()
 			defer ts.mu.Unlock()

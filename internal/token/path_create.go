@@ -26,7 +26,7 @@ func createFields() map[string]*logical.Field {
 		"renewable":         {Type: logical.TypeBool, Default: true, Description: "Whether the token can be renewed."},
 		"ttl":               {Type: logical.TypeDuration, Description: "Initial TTL."},
 		"lease":             {Type: logical.TypeDuration, Description: "Deprecated alias of ttl."},
-		"type":              {Type: logical.TypeString, Description: "Token type: service or default."},
+		"type":              {Type: logical.TypeString, Description: "Token type: service (or default) or batch."},
 		"explicit_max_ttl":  {Type: logical.TypeDuration, Description: "Hard limit on the token's lifetime."},
 		"display_name":      {Type: logical.TypeString, Description: "Display name, prefixed with token-."},
 		"num_uses":          {Type: logical.TypeInt, Description: "Maximum number of uses; 0 is unlimited."},
@@ -76,16 +76,18 @@ type createRequest struct {
 	displayName     string
 	numUses         int
 	boundCIDRs      []netip.Prefix
+	typ             string
 }
 
 func parseCreate(d *logical.FieldData) (*createRequest, error) {
 	if d.String("id") != "" {
 		return nil, errorf("custom token ids are not supported")
 	}
+	typ := TypeService
 	switch d.String("type") {
 	case "", "service", "default":
-	case "batch":
-		return nil, errorf("batch tokens are not supported yet")
+	case TypeBatch:
+		typ = TypeBatch
 	default:
 		return nil, errorf("invalid 'token_type' value")
 	}
@@ -102,9 +104,13 @@ func parseCreate(d *logical.FieldData) (*createRequest, error) {
 		period:          d.Duration("period"),
 		displayName:     d.String("display_name"),
 		numUses:         d.Int("num_uses"),
+		typ:             typ,
 	}
 	if r.numUses < 0 {
 		return nil, errorf("number of uses cannot be negative")
+	}
+	if err := r.checkBatch(); err != nil {
+		return nil, err
 	}
 	for _, c := range d.Strings("bound_cidrs") {
 		p, err := parseCIDR(c)
@@ -123,6 +129,21 @@ func parseCreate(d *logical.FieldData) (*createRequest, error) {
 	return r, nil
 }
 
+// checkBatch refuses what batch tokens cannot have, with Vault's words.
+func (r *createRequest) checkBatch() error {
+	if r.typ != TypeBatch {
+		return nil
+	}
+	switch {
+	case r.numUses != 0:
+		return errorf("batch tokens cannot have a use limit")
+	case r.period != 0:
+		return errorf("batch tokens cannot be periodic")
+	}
+	r.renewable = nil // batch tokens are never renewable; the store forces it
+	return nil
+}
+
 // handleCreate serves create and create-orphan with Vault's rules.
 func (b *backend) handleCreate(orphan bool) logical.Handler {
 	return func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
@@ -137,6 +158,9 @@ func (b *backend) handleCreate(orphan bool) logical.Handler {
 		if err != nil {
 			return nil, notFound(err, logical.KindInvalidRequest, "parent token lookup failed: no parent found")
 		}
+		if parent.Type == TypeBatch {
+			return nil, errorf("batch tokens cannot create child tokens")
+		}
 		if parent.NumUses != 0 {
 			return nil, errorf("restricted use token cannot generate child tokens")
 		}
@@ -144,6 +168,9 @@ func (b *backend) handleCreate(orphan bool) logical.Handler {
 		policies, err := childPolicies(parent, r, sudo)
 		if err != nil {
 			return nil, err
+		}
+		if r.typ == TypeBatch && slices.Contains(policies, "root") {
+			return nil, errorf("batch tokens cannot be root tokens")
 		}
 		if r.noParent && !sudo {
 			return nil, errorf("root or sudo privileges required to create orphan token")
@@ -166,6 +193,7 @@ func (b *backend) handleCreate(orphan bool) logical.Handler {
 			Path:            "auth/token/" + req.Path,
 			Orphan:          orphan || r.noParent,
 			NoExpiry:        slices.Contains(policies, "root"),
+			Type:            r.typ,
 		})
 		if err != nil {
 			return nil, storeError(err)

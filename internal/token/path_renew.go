@@ -83,6 +83,9 @@ func (b *backend) handleRenewAccessor(ctx context.Context, req *logical.Request,
 // renew renews e and answers with Vault's auth block; raw is echoed as
 // client_token ("" when the caller named the token by accessor).
 func (b *backend) renew(ctx context.Context, e *Entry, raw string, d *logical.FieldData) (*logical.Response, error) {
+	if e.Type == TypeBatch {
+		return nil, errorf("batch tokens cannot be renewed")
+	}
 	renewed, err := b.store.Renew(ctx, e, d.Duration("increment"))
 	if err != nil {
 		return nil, storeError(err)

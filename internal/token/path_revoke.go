@@ -86,6 +86,8 @@ func (b *backend) revoke(ctx context.Context, e *Entry, lookupErr error) (*logic
 		return noContent(), nil
 	case lookupErr != nil:
 		return nil, internal(lookupErr)
+	case e.Type == TypeBatch:
+		return nil, errorf("batch tokens cannot be revoked")
 	}
 	if err := b.store.Revoke(ctx, e); err != nil {
 		return nil, internal(err)
@@ -104,6 +106,9 @@ func (b *backend) handleRevokeOrphan(ctx context.Context, req *logical.Request, 
 	e, err := b.lookupRaw(ctx, raw, true)
 	if err != nil {
 		return nil, notFound(err, logical.KindInvalidRequest, "token to revoke not found")
+	}
+	if e.Type == TypeBatch {
+		return nil, errorf("batch tokens cannot be revoked")
 	}
 	if err := b.store.RevokeOrphan(ctx, e); err != nil {
 		return nil, internal(err)

@@ -14,8 +14,11 @@ import (
 // only by its explicit max TTL); any other token gets increment, or its
 // creation TTL when increment is 0, capped so it never outlives its creation
 // time plus the explicit max TTL or the system max TTL (ErrPastMaxTTL once
-// that point is reached).
+// that point is reached). Batch tokens are never renewable: ErrBatchToken.
 func (s *Store) Renew(ctx context.Context, e *Entry, increment time.Duration) (*Entry, error) {
+	if e.Type == TypeBatch {
+		return nil, fmt.Errorf("%w: batch tokens cannot be renewed", ErrBatchToken)
+	}
 	if increment < 0 {
 		return nil, fmt.Errorf("%w: increment cannot be negative", ErrInvalidParams)
 	}

@@ -12,7 +12,13 @@ import (
 // Options.OnRevoke for each before deleting its keys. Revoking a token that
 // is already gone succeeds. On error, the tokens revoked so far stay revoked
 // and e stays marked revoked, so a retry finishes the job.
+//
+// Batch tokens cannot be revoked on their own (ErrBatchToken): they die
+// with their parent or when they expire.
 func (s *Store) Revoke(ctx context.Context, e *Entry) error {
+	if e.Type == TypeBatch {
+		return fmt.Errorf("%w: batch tokens cannot be revoked", ErrBatchToken)
+	}
 	_, err := s.revokeTree(ctx, e.Hash)
 	return err
 }
@@ -52,8 +58,12 @@ func (s *Store) revokeTree(ctx context.Context, hash string) (int, error) {
 
 // RevokeOrphan revokes e alone: its children lose their parent and become
 // orphans. Each child is re-parented in its own transaction, then e is
-// deleted; a retry after an error picks up where this stopped.
+// deleted; a retry after an error picks up where this stopped. Batch tokens
+// give ErrBatchToken, as for Revoke.
 func (s *Store) RevokeOrphan(ctx context.Context, e *Entry) error {
+	if e.Type == TypeBatch {
+		return fmt.Errorf("%w: batch tokens cannot be revoked", ErrBatchToken)
+	}
 	unlock := s.locks.lock(e.Hash)
 	defer unlock()
 	cur, err := s.markRevoked(ctx, e.Hash)

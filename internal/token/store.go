@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/storage"
@@ -36,7 +37,21 @@ type Options struct {
 	// 4096 and a negative value disables the cache. The cache assumes
 	// every write to the view goes through this Store.
 	CacheSize int
+	// BatchKey is the 32-byte AES-256-GCM key batch tokens are sealed
+	// under; the core keeps it in the barrier like the hashing key. Empty
+	// disables batch tokens (Create answers ErrBatchUnavailable); any other
+	// length is a wiring bug and makes NewStore panic.
+	BatchKey []byte
 }
+
+// String keeps the batch key out of logs and error messages.
+func (o Options) String() string { return "token.Options{[REDACTED]}" }
+
+// GoString keeps the batch key out of %#v.
+func (o Options) GoString() string { return o.String() }
+
+// LogValue implements slog.LogValuer like String.
+func (o Options) LogValue() slog.Value { return slog.StringValue(o.String()) }
 
 // Store keeps tokens in a storage view, identified by keyed hashes. It is
 // safe for concurrent use.
@@ -48,11 +63,13 @@ type Store struct {
 	locks   keyLocks
 	cache   *entryCache
 	hasher  *hasherPool
+	batch   *batchSealer
 }
 
 // NewStore returns a Store over view. hmacKey is the 32-byte hashing key the
 // core keeps in the barrier; NewStore copies it and panics if it is shorter,
-// since a short key is a wiring bug, not a runtime condition.
+// since a short key is a wiring bug, not a runtime condition. The same goes
+// for Options.BatchKey, which must be empty or 32 bytes.
 func NewStore(view storage.Backend, hmacKey []byte, opts Options) *Store {
 	if len(hmacKey) < hmacKeyLen {
 		panic(fmt.Sprintf("token: hmac key must be at least %d bytes", hmacKeyLen))
@@ -69,6 +86,7 @@ func NewStore(view storage.Backend, hmacKey []byte, opts Options) *Store {
 		logger:  logger,
 		cache:   cache,
 		hasher:  newHasherPool(hmacKey),
+		batch:   newBatchSealer(opts.BatchKey),
 	}
 }
 
@@ -92,14 +110,24 @@ func orDefault(f func() time.Duration) time.Duration {
 	return defaultSystemTTL
 }
 
-// Lookup returns the entry of a raw token. Unknown, malformed, expired and
-// revoked tokens all give ErrInvalidToken; an expired token found here is
-// revoked on the spot.
+// Lookup returns the entry of a raw token, service or batch. Unknown,
+// malformed, tampered, expired and revoked tokens all give ErrInvalidToken,
+// as does a batch token whose parent is no longer live; an expired service
+// token found here is revoked on the spot.
 func (s *Store) Lookup(ctx context.Context, raw string) (*Entry, error) {
+	return s.lookupRaw(ctx, raw, false)
+}
+
+// lookupRaw finds the entry of a raw token: batch tokens are opened,
+// service tokens looked up by hash. allowRevoked is as for lookupHash.
+func (s *Store) lookupRaw(ctx context.Context, raw string, allowRevoked bool) (*Entry, error) {
+	if strings.HasPrefix(raw, BatchPrefix) {
+		return s.lookupBatch(ctx, raw)
+	}
 	if !wellFormed(raw) {
 		return nil, ErrInvalidToken
 	}
-	return s.lookupHash(ctx, s.hasher.hash(raw), false)
+	return s.lookupHash(ctx, s.hasher.hash(raw), allowRevoked)
 }
 
 // LookupAccessor returns the entry of the token an accessor stands for, with
@@ -220,7 +248,7 @@ func (s *Store) CheckCIDR(e *Entry, remote netip.Addr) error {
 // this was the final use: the token no longer authenticates, and the caller
 // revokes it once the request is done. e is not modified.
 func (s *Store) Use(ctx context.Context, e *Entry) (last bool, err error) {
-	if e.NumUses == 0 {
+	if e.NumUses == 0 || e.Type == TypeBatch {
 		return false, nil
 	}
 	unlock := s.locks.lock(e.Hash)

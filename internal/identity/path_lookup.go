@@ -1,0 +1,103 @@
+package identity
+
+import (
+	"context"
+
+	"github.com/cofferdev/coffer/internal/logical"
+)
+
+func lookupFields(kind string) map[string]*logical.Field {
+	return map[string]*logical.Field{
+		"id":                   strField("ID of the " + kind + "."),
+		"name":                 strField("Name of the " + kind + "."),
+		"alias_id":             strField("ID of an alias of the " + kind + "."),
+		"alias_name":           strField("Name of an alias of the " + kind + "; needs alias_mount_accessor."),
+		"alias_mount_accessor": strField("Mount accessor of alias_name."),
+		"type":                 strField("Ignored; accepted for compatibility."),
+	}
+}
+
+func (s *Store) lookupPaths() []*logical.Path {
+	return []*logical.Path{
+		{
+			Pattern:    `lookup/entity`,
+			Fields:     lookupFields("entity"),
+			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: s.lookupEntity},
+			Help:       "Find an entity by id, name, alias_id, or alias_name and alias_mount_accessor.",
+		},
+		{
+			Pattern:    `lookup/group`,
+			Fields:     lookupFields("group"),
+			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: s.lookupGroup},
+			Help:       "Find a group by id, name, alias_id, or alias_name and alias_mount_accessor.",
+		},
+	}
+}
+
+// lookupCriterion returns the one criterion a lookup was given.
+func lookupCriterion(d *logical.FieldData) (string, string, error) {
+	crit, val, err := oneOf(d, "id", "name", "alias_id", "alias_name")
+	if err != nil {
+		return "", "", err
+	}
+	if crit == "" {
+		return "", "", logical.InvalidRequest("missing lookup criterion: one of id, name, alias_id or alias_name")
+	}
+	if crit == "alias_name" && d.String("alias_mount_accessor") == "" {
+		return "", "", logical.InvalidRequest("missing alias_mount_accessor")
+	}
+	return crit, val, nil
+}
+
+// lookupEntity serves lookup/entity: the entity read, or 204 when nothing
+// matches, as Vault.
+func (s *Store) lookupEntity(_ context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	crit, val, err := lookupCriterion(d)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var id string
+	switch crit {
+	case "id":
+		id = val
+	case "name":
+		id = s.idx.entityByName[val]
+	case "alias_id":
+		id = s.idx.aliasEntity[val]
+	case "alias_name":
+		id = s.idx.aliasEntity[s.idx.aliasByKey[aliasKey{d.String("alias_mount_accessor"), val}]]
+	}
+	e, ok := s.idx.entities[id]
+	if !ok {
+		return nil, nil
+	}
+	return logical.DataResponse(s.entityData(e)), nil
+}
+
+// lookupGroup serves lookup/group, like lookupEntity.
+func (s *Store) lookupGroup(_ context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	crit, val, err := lookupCriterion(d)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var id string
+	switch crit {
+	case "id":
+		id = val
+	case "name":
+		id = s.idx.groupByName[val]
+	case "alias_id":
+		id = s.idx.groupAliasGroup[val]
+	case "alias_name":
+		id = s.idx.groupAliasByKey[aliasKey{d.String("alias_mount_accessor"), val}]
+	}
+	g, ok := s.idx.groups[id]
+	if !ok {
+		return nil, nil
+	}
+	return logical.DataResponse(s.groupData(g)), nil
+}
