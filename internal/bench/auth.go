@@ -67,17 +67,18 @@ func disableAuth(ctx context.Context, c *apiclient.Client, path string) error {
 	return nil
 }
 
-// loginTokenFields are the role settings both login workloads use: batch
-// tokens, so logins write nothing to storage where the server supports it.
-func loginTokenFields() map[string]any {
-	return map[string]any{"token_type": "batch", "token_policies": []string{"default"}, "token_ttl": "5m"}
+// loginTokenFields are the role settings every login workload uses; batch
+// tokens write nothing to storage per login where the server supports them.
+func loginTokenFields(tokenType string) map[string]any {
+	return map[string]any{"token_type": tokenType, "token_policies": []string{"default"}, "token_ttl": "5m"}
 }
 
 // approleLogin logs in with AppRole (auth/<mount>/login, role_id and
 // secret_id) on an auth mount of its own.
 type approleLogin struct {
-	path string
-	body []byte
+	tokenType string
+	path      string
+	body      []byte
 }
 
 func (w *approleLogin) Name() string { return "login-approle" }
@@ -90,7 +91,7 @@ func (w *approleLogin) Setup(ctx context.Context, c *apiclient.Client) error {
 	}
 	w.path = path
 	role := "auth/" + path + "/role/bench"
-	if _, err := c.Write(ctx, role, loginTokenFields()); err != nil {
+	if _, err := c.Write(ctx, role, loginTokenFields(w.tokenType)); err != nil {
 		return fmt.Errorf("login-approle setup: %w", err)
 	}
 	rid, err := c.Read(ctx, role+"/role-id", nil)
@@ -124,6 +125,7 @@ func (w *approleLogin) Cleanup(ctx context.Context, c *apiclient.Client) error {
 // userpassLogin logs in with a username and password
 // (auth/<mount>/login/<user>) on an auth mount of its own.
 type userpassLogin struct {
+	tokenType       string
 	path, loginPath string
 	body            []byte
 }
@@ -138,7 +140,7 @@ func (w *userpassLogin) Setup(ctx context.Context, c *apiclient.Client) error {
 	}
 	w.path = path
 	password := randomValue(24)
-	user := loginTokenFields()
+	user := loginTokenFields(w.tokenType)
 	user["password"] = password
 	if _, err := c.Write(ctx, "auth/"+path+"/users/bench", user); err != nil {
 		return fmt.Errorf("login-userpass setup: %w", err)

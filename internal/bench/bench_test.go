@@ -135,17 +135,25 @@ func TestRunWorkloadCleansUp(t *testing.T) {
 	}
 }
 
-// TestMissingFeatures checks that workloads needing what Coffer lacks fail
-// in setup with a clear error, and leave nothing behind.
+// TestMissingFeatures checks that workloads whose setup the server refuses
+// (here: a token that may not enable auth methods or mount engines) fail in
+// setup with a clear error, and leave nothing behind.
 func TestMissingFeatures(t *testing.T) {
-	_, api := startCounted(t, false, 0)
+	_, root := startCounted(t, false, 0)
+	tok, err := root.Write(context.Background(), "auth/token/create", map[string]any{"policies": []string{"default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := root.WithToken(tok.Auth.ClientToken)
 	tests := []struct {
 		workload string
 		want     error
+		what     string
 	}{
-		{"login-approle", bench.ErrAuthNotMounted},
-		{"login-userpass", bench.ErrAuthNotMounted},
-		{"transit-encrypt", bench.ErrEngineNotMounted},
+		{"login-approle", bench.ErrAuthNotMounted, "auth method not mounted: approle"},
+		{"login-userpass", bench.ErrAuthNotMounted, "auth method not mounted: userpass"},
+		{"login-jwt", bench.ErrAuthNotMounted, "auth method not mounted: jwt"},
+		{"transit-encrypt", bench.ErrEngineNotMounted, "secrets engine not mounted: transit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.workload, func(t *testing.T) {
@@ -154,28 +162,56 @@ func TestMissingFeatures(t *testing.T) {
 				t.Fatal(err)
 			}
 			err = w.Setup(context.Background(), api)
-			if err == nil && tt.want == bench.ErrEngineNotMounted {
-				// The engine has landed in this server: setup must then
-				// work and clean up, which the fake test checks in detail.
-				if err := w.Cleanup(context.Background(), api); err != nil {
-					t.Errorf("cleanup: %v", err)
-				}
-				return
-			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("setup error = %v, want %v", err, tt.want)
 			}
-			what := "auth method not mounted: " + strings.TrimPrefix(tt.workload, "login-")
-			if tt.want == bench.ErrEngineNotMounted {
-				what = "secrets engine not mounted: transit"
-			}
-			if !strings.Contains(err.Error(), what) {
-				t.Errorf("error %q does not contain %q", err, what)
+			if !strings.Contains(err.Error(), tt.what) || !strings.Contains(err.Error(), "permission denied") {
+				t.Errorf("error %q does not contain %q and the server's reason", err, tt.what)
 			}
 			if err := w.Cleanup(context.Background(), api); err != nil {
 				t.Errorf("cleanup after failed setup: %v", err)
 			}
 		})
+	}
+}
+
+// TestLoginWorkloads runs each login workload against Coffer with both
+// token types: every login succeeds, the tool's count matches the
+// server's, and only service-token logins leave tokens in storage.
+func TestLoginWorkloads(t *testing.T) {
+	for _, name := range []string{"login-approle", "login-userpass", "login-jwt"} {
+		for _, typ := range []string{"batch", "service"} {
+			t.Run(name+"/"+typ, func(t *testing.T) {
+				srv, api := startCounted(t, false, 0)
+				p := bench.DefaultParams()
+				p.TokenType = typ
+				w, err := bench.NewWorkload(name, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				setup(t, w, api)
+				srv.count("/v1/auth/bench-")
+				res, err := bench.Sweep(context.Background(), srv.target(t, srv.RootToken, 2), w, quick(2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				reqs, errs := total(res)
+				if errs != 0 || reqs == 0 {
+					t.Fatalf("%d requests, %d errors (first: %s)", reqs, errs, res[0].FirstError)
+				}
+				if served := uint64(srv.served.Load()); served != reqs {
+					t.Errorf("tool counted %d logins, server served %d", reqs, served)
+				}
+				accessors, err := api.List(context.Background(), "auth/token/accessors")
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := len(accessors.Data["keys"].([]any))
+				if typ == "batch" && n != 1 || typ == "service" && uint64(n) != reqs+1 {
+					t.Errorf("%d stored tokens after %d %s logins (root included)", n, reqs, typ)
+				}
+			})
+		}
 	}
 }
 

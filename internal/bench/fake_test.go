@@ -15,9 +15,9 @@ import (
 )
 
 // fakeAuth is a minimal Vault with the AppRole, userpass and transit API
-// paths the login and transit workloads use: Coffer has none of them yet,
-// so these workloads are tested against this fake only. logins counts
-// successful logins and encryptions.
+// paths the login and transit workloads use, so the workloads are also
+// checked against a server other than Coffer (the tool speaks to any
+// Vault-API server). logins counts successful logins and encryptions.
 type fakeAuth struct {
 	mu       sync.Mutex
 	enabled  map[string]string // auth path → type

@@ -57,11 +57,14 @@ type Params struct {
 	Keys int
 	// ReadRatio is the fraction of kv-mixed requests that are reads.
 	ReadRatio float64
+	// TokenType is the token the login workloads' roles issue: "batch"
+	// (nothing written per login) or "service".
+	TokenType string
 }
 
 // DefaultParams are the parameters the CLI starts from.
 func DefaultParams() Params {
-	return Params{PayloadBytes: 64, Keys: 1, ReadRatio: 0.9}
+	return Params{PayloadBytes: 64, Keys: 1, ReadRatio: 0.9, TokenType: "batch"}
 }
 
 func (p Params) validate() error {
@@ -72,6 +75,8 @@ func (p Params) validate() error {
 		return fmt.Errorf("%w: keys %d: want 1..1000000", ErrInvalidParams, p.Keys)
 	case p.ReadRatio < 0 || p.ReadRatio > 1:
 		return fmt.Errorf("%w: read ratio %v: want 0..1", ErrInvalidParams, p.ReadRatio)
+	case p.TokenType != "batch" && p.TokenType != "service":
+		return fmt.Errorf("%w: token type %q: want batch or service", ErrInvalidParams, p.TokenType)
 	}
 	return nil
 }
@@ -83,8 +88,9 @@ func workloads() map[string]func(Params) Workload {
 		"kv-write":        func(p Params) Workload { return newKV("kv-write", p, 0) },
 		"kv-mixed":        func(p Params) Workload { return newKV("kv-mixed", p, p.ReadRatio) },
 		"token-lookup":    func(p Params) Workload { return &tokenLookup{} },
-		"login-approle":   func(p Params) Workload { return &approleLogin{} },
-		"login-userpass":  func(p Params) Workload { return &userpassLogin{} },
+		"login-approle":   func(p Params) Workload { return &approleLogin{tokenType: p.TokenType} },
+		"login-userpass":  func(p Params) Workload { return &userpassLogin{tokenType: p.TokenType} },
+		"login-jwt":       func(p Params) Workload { return &jwtLogin{tokenType: p.TokenType} },
 		"transit-encrypt": func(p Params) Workload { return newTransit(p) },
 	}
 }

@@ -31,8 +31,11 @@ Each workload sets up what it needs (a mount, secrets, a role) under a fresh
 bench-* path and removes it afterwards. Connections are kept alive.
 
 Workloads: ` + joinNames() + ` (default kv-read).
-login-approle and login-userpass enable their auth method at a fresh path;
-they fail with "auth method not mounted" on servers without it.
+login-approle, login-userpass and login-jwt enable their auth method at a
+fresh path (login-jwt trusts a P-256 key made for the run and sends one signed
+JWT); their roles issue -token-type tokens (batch by default: nothing is
+written per login). They fail with "auth method not mounted" on servers
+without the method.
 
 "coffer bench ceiling" also measures a bare net/http server that returns the
 bytes of a KV v2 read over the same TLS settings, and prints each workload's
@@ -40,7 +43,8 @@ throughput as a share of it.`,
 		Example: `  export COFFER_ADDR=https://127.0.0.1:8200 COFFER_TOKEN=... COFFER_CACERT=ca.pem
   coffer bench -duration=10s -warmup=2s -concurrency=1,16,64 kv-read kv-write
   coffer bench -keys=1000 -read-ratio=0.8 -format=json kv-mixed
-  coffer bench ceiling -concurrency=16 kv-read`,
+  coffer bench ceiling -concurrency=16 kv-read
+  coffer bench -concurrency=16 -token-type=service login-approle login-jwt`,
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			return a.runBench(cmd, f, args, false)
 		}),
@@ -66,6 +70,7 @@ the ceiling at each concurrency.`,
 	pf.IntVar(&f.params.PayloadBytes, "payload-bytes", f.params.PayloadBytes, "size of each written value or transit plaintext")
 	pf.IntVar(&f.params.Keys, "keys", f.params.Keys, "number of distinct KV secrets")
 	pf.Float64Var(&f.params.ReadRatio, "read-ratio", f.params.ReadRatio, "share of kv-mixed requests that are reads (0..1)")
+	pf.StringVar(&f.params.TokenType, "token-type", f.params.TokenType, "token type the login workloads' roles issue: batch or service")
 	return a.addAPIFlags(cmd)
 }
 
