@@ -2,7 +2,8 @@
 # kube-apiserver.sh builds a real kube-apiserver from the Go module proxy
 # (k8s.io/kubernetes v1.31.4, as DESIGN.md §4 describes) and caches the
 # binary. It prints the binary's path. The build takes about 7 minutes on 2
-# cores the first time and nothing afterwards.
+# cores the first time and nothing afterwards. Concurrent callers (test
+# packages run in parallel) wait on a lock and share one build.
 set -eu
 
 VERSION=v1.31.4
@@ -15,6 +16,14 @@ if [ -x "$BIN" ]; then
 	exit 0
 fi
 mkdir -p "$CACHE"
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$CACHE/.kube-apiserver.lock"
+	flock 9
+	if [ -x "$BIN" ]; then
+		echo "$BIN"
+		exit 0
+	fi
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"

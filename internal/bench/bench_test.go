@@ -140,11 +140,7 @@ func TestRunWorkloadCleansUp(t *testing.T) {
 // setup with a clear error, and leave nothing behind.
 func TestMissingFeatures(t *testing.T) {
 	_, root := startCounted(t, false, 0)
-	tok, err := root.Write(context.Background(), "auth/token/create", map[string]any{"policies": []string{"default"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := root.WithToken(tok.Auth.ClientToken)
+	api := limitedClient(t, root, `path "auth/token/lookup-self" { capabilities = ["read"] }`)
 	tests := []struct {
 		workload string
 		want     error

@@ -44,7 +44,14 @@ func TestRunWithCeiling(t *testing.T) {
 	for _, useTLS := range []bool{false, true} {
 		name := map[bool]string{false: "http", true: "tls"}[useTLS]
 		t.Run(name, func(t *testing.T) {
-			srv, api := startCounted(t, useTLS, 0)
+			srv, root := startCounted(t, useTLS, 0)
+			// The setup token may mount KV engines and create tokens, but not
+			// enable auth methods.
+			api := limitedClient(t, root, `path "auth/token/create" { capabilities = ["update"] }
+path "auth/token/revoke" { capabilities = ["update"] }
+path "sys/mounts" { capabilities = ["read"] }
+path "sys/mounts/bench-*" { capabilities = ["create", "update", "delete", "read"] }
+path "bench-*" { capabilities = ["create", "read", "update", "delete", "list"] }`)
 			tg := srv.target(t, srv.RootToken, 2)
 			srv.count("/v1/auth/token/lookup-self")
 			var ws []bench.Workload

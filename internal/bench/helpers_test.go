@@ -100,3 +100,17 @@ func total(results []bench.Result) (requests, errors uint64) {
 	}
 	return requests, errors
 }
+
+// limitedClient returns a client whose token holds only the given policy.
+func limitedClient(t testing.TB, root *apiclient.Client, policy string) *apiclient.Client {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := root.Write(ctx, "sys/policies/acl/bench-limited", map[string]any{"policy": policy}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := root.Write(ctx, "auth/token/create", map[string]any{"policies": []string{"bench-limited"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root.WithToken(s.Auth.ClientToken)
+}

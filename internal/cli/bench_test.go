@@ -7,18 +7,29 @@ import (
 	"strings"
 	"testing"
 
+	vaultapi "github.com/hashicorp/vault/api"
+
 	"github.com/cofferdev/coffer/internal/server/servertest"
 )
 
 func TestBenchCommand(t *testing.T) {
 	in := servertest.Start(t, servertest.Options{})
-	env := map[string]string{"COFFER_ADDR": in.URL(), "VAULT_TOKEN": in.RootToken}
-	getenv := func(k string) string { return env[k] }
+	// A token that may mount KV engines for the bench but not enable auth
+	// methods.
+	if err := in.Client.Sys().PutPolicy("bench-kv", `path "sys/mounts/bench-*" { capabilities = ["create", "update", "delete", "read"] }
+path "bench-*" { capabilities = ["create", "read", "update", "delete", "list"] }`); err != nil {
+		t.Fatal(err)
+	}
+	limited, err := in.Client.Auth().Token().Create(&vaultapi.TokenCreateRequest{Policies: []string{"bench-kv"}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
 		wantCode int
 		check    func(t *testing.T, stdout, stderr string)
+		token    string
 	}{
 		{"json per workload and concurrency",
 			[]string{"bench", "-duration=200ms", "-warmup=50ms", "-concurrency=1,2", "-format=json", "kv-read", "token-lookup"}, 0,
@@ -35,7 +46,7 @@ func TestBenchCommand(t *testing.T) {
 						t.Errorf("object %v: want requests_per_second > 0 and no errors", o)
 					}
 				}
-			}},
+			}, ""},
 		{"ceiling table",
 			[]string{"bench", "ceiling", "-duration=100ms", "-warmup=0s", "-concurrency=2", "-repeat=2"}, 0,
 			func(t *testing.T, stdout, _ string) {
@@ -44,8 +55,8 @@ func TestBenchCommand(t *testing.T) {
 						t.Errorf("stdout lacks %q:\n%s", want, stdout)
 					}
 				}
-			}},
-		{"missing auth method fails clearly",
+			}, ""},
+		{"auth method the token may not enable fails clearly",
 			[]string{"bench", "-duration=100ms", "-warmup=0s", "-concurrency=1", "login-userpass", "kv-write"}, 1,
 			func(t *testing.T, stdout, stderr string) {
 				if !strings.Contains(stderr, "auth method not mounted: userpass") {
@@ -54,14 +65,28 @@ func TestBenchCommand(t *testing.T) {
 				if !strings.Contains(stdout, "kv-write") {
 					t.Errorf("the other workload did not run:\n%s", stdout)
 				}
-			}},
-		{"bad concurrency list", []string{"bench", "-concurrency=1,0"}, exitUsage, nil},
-		{"bad repeat", []string{"bench", "-repeat=0"}, exitUsage, nil},
-		{"unknown workload", []string{"bench", "kv-nope"}, exitUsage, nil},
-		{"yaml is not a bench format", []string{"bench", "-format=yaml"}, exitUsage, nil},
+			}, limited.Auth.ClientToken},
+		{"login workloads with service tokens",
+			[]string{"bench", "-duration=100ms", "-warmup=0s", "-concurrency=1", "-token-type=service", "login-userpass", "login-jwt"}, 0,
+			func(t *testing.T, stdout, stderr string) {
+				for _, w := range []string{"login-userpass", "login-jwt"} {
+					if !strings.Contains(stdout, w) {
+						t.Errorf("stdout lacks %s:\n%s", w, stdout)
+					}
+				}
+			}, ""},
+		{"bad concurrency list", []string{"bench", "-concurrency=1,0"}, exitUsage, nil, ""},
+		{"bad repeat", []string{"bench", "-repeat=0"}, exitUsage, nil, ""},
+		{"unknown workload", []string{"bench", "kv-nope"}, exitUsage, nil, ""},
+		{"yaml is not a bench format", []string{"bench", "-format=yaml"}, exitUsage, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"COFFER_ADDR": in.URL(), "VAULT_TOKEN": in.RootToken}
+			if tt.token != "" {
+				env["VAULT_TOKEN"] = tt.token
+			}
+			getenv := func(k string) string { return env[k] }
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), tt.args, strings.NewReader(""), &stdout, &stderr, getenv)
 			if code != tt.wantCode {

@@ -12,30 +12,48 @@ import (
 
 func (a *app) loginCommand() *cobra.Command {
 	var noStore bool
-	var method string
+	var method, mount string
 	cmd := &cobra.Command{
-		Use:   "login [TOKEN]",
-		Short: "Authenticate with a token and store it for later commands",
-		Long: `Authenticate to the server. The token is checked with auth/token/lookup-self
-and, unless -no-store is given, stored in ~/.coffer-token (mode 0600), where
-later commands find it when COFFER_TOKEN and VAULT_TOKEN are unset.
+		Use:   "login [TOKEN | K=V...]",
+		Short: "Authenticate with a token or an auth method and store the token",
+		Long: `Authenticate to the server and, unless -no-store is given, store the token in
+~/.coffer-token (mode 0600), where later commands find it when COFFER_TOKEN and
+VAULT_TOKEN are unset.
 
-Without TOKEN, the token is read without echo from the terminal, or as one line
-from stdin, so that it stays out of the shell history. Only the token method
-is available for now.`,
+With the default token method, the token is checked with auth/token/lookup-self.
+Without TOKEN, it is read without echo from the terminal, or as one line from
+stdin, so that it stays out of the shell history.
+
+Other methods take K=V arguments (a value of @file reads the file):
+  userpass    username=  password= (prompted without echo when missing)
+  approle     role_id=  secret_id=
+  jwt         role=  jwt=
+  kubernetes  role=  jwt= (default: the pod's service-account token)
+  cert        name= (optional); uses -client-cert and -client-key
+  oidc        role=  listenaddress=127.0.0.1  port=8250  callbackmethod=http
+              callbackhost=127.0.0.1  callbackport=<port>  skip_browser=false
+-path selects the auth mount (default: the method's name). Progress and
+instructions go to stderr.`,
 		Example: `  coffer login
   coffer login -no-store hvs.CAESI...
-  echo "$TOKEN" | coffer login -`,
-		Args: argsBetween(0, 1),
+  echo "$TOKEN" | coffer login -
+  coffer login -method=userpass username=alice
+  coffer login -method=jwt role=ci jwt=@token.jwt
+  coffer login -method=oidc -path=sso role=engineers`,
+		Args: cobra.ArbitraryArgs,
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
-			if method != "token" {
-				return usageError(cmd, "unsupported auth method %q: only \"token\" is available", method)
+			if method == "token" {
+				if len(args) > 1 {
+					return usageError(cmd, "too many arguments (expected 0 to 1, got %d)", len(args))
+				}
+				return a.login(cmd, args, noStore)
 			}
-			return a.login(cmd, args, noStore)
+			return a.methodLogin(cmd, method, mount, args, noStore)
 		}),
 	}
 	cmd.Flags().BoolVar(&noStore, "no-store", false, "do not store the token in ~/.coffer-token")
-	cmd.Flags().StringVar(&method, "method", "token", "auth method (only token for now)")
+	cmd.Flags().StringVar(&method, "method", "token", "auth method: token, userpass, approle, jwt, kubernetes, cert or oidc")
+	cmd.Flags().StringVar(&mount, "path", "", "mount path of the auth method (default: the method's name)")
 	return a.addAPIFlags(cmd)
 }
 
@@ -62,13 +80,18 @@ func (a *app) login(cmd *cobra.Command, args []string, noStore bool) error {
 	if s == nil || s.Data == nil {
 		return errors.New("checking token: empty response from auth/token/lookup-self")
 	}
-	secret := tokenLoginSecret(token, s)
+	return a.finishLogin(p, tokenLoginSecret(token, s), noStore)
+}
+
+// finishLogin stores the login's token unless noStore and prints the auth
+// block as Vault's login does.
+func (a *app) finishLogin(p *printer, secret *apiclient.Secret, noStore bool) error {
 	if !noStore {
 		path, err := apiclient.TokenFilePath(a.getenv)
 		if err != nil {
 			return err
 		}
-		if err := apiclient.WriteTokenFile(path, token); err != nil {
+		if err := apiclient.WriteTokenFile(path, secret.Auth.ClientToken); err != nil {
 			return err
 		}
 	}

@@ -89,6 +89,7 @@ and COFFER_FORMAT, falling back to their VAULT_ equivalents.`,
 	root.AddCommand(a.genericCommands()...)
 	root.AddCommand(a.benchCommand())
 	root.AddCommand(a.leaseCommand())
+	root.AddCommand(a.canICommand())
 	root.AddCommand(a.gitopsCommands()...)
 	return root
 }

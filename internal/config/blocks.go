@@ -155,19 +155,23 @@ func (d *decoder) listener(b block, i int) {
 	sc := scope{key: fmt.Sprintf("listener[%d]", i), block: quote("listener", b.label)}
 	d.rep.at(sc.key, b.line)
 	fields := map[string]setter{
-		"address":                            stringField(&l.Address),
-		"tls_disable":                        boolField(&l.TLSDisable),
-		"tls_cert_file":                      stringField(&l.TLSCertFile),
-		"tls_key_file":                       stringField(&l.TLSKeyFile),
-		"tls_min_version":                    stringField(&l.TLSMinVersion),
-		"tls_client_ca_file":                 stringField(&l.TLSClientCAFile),
-		"tls_require_and_verify_client_cert": boolField(&l.TLSRequireAndVerifyClientCert),
-		"redirect_address":                   stringField(&l.RedirectAddress),
-		"max_request_size":                   intField(&l.MaxRequestSize),
-		"max_request_duration":               durationField(&l.MaxRequestDuration),
-		"x_forwarded_for_authorized_addrs":   prefixesField(&l.XForwardedForAuthorizedAddrs),
-		"allowed_cidrs":                      prefixesField(&l.AllowedCIDRs),
+		"address":                               stringField(&l.Address),
+		"tls_disable":                           boolField(&l.TLSDisable),
+		"tls_cert_file":                         stringField(&l.TLSCertFile),
+		"tls_key_file":                          stringField(&l.TLSKeyFile),
+		"tls_min_version":                       stringField(&l.TLSMinVersion),
+		"tls_client_ca_file":                    stringField(&l.TLSClientCAFile),
+		"tls_require_and_verify_client_cert":    boolField(&l.TLSRequireAndVerifyClientCert),
+		"redirect_address":                      stringField(&l.RedirectAddress),
+		"max_request_size":                      intField(&l.MaxRequestSize),
+		"max_request_duration":                  durationField(&l.MaxRequestDuration),
+		"x_forwarded_for_authorized_addrs":      prefixesField(&l.XForwardedForAuthorizedAddrs),
+		"allowed_cidrs":                         prefixesField(&l.AllowedCIDRs),
+		"x_forwarded_for_hop_skips":             intField(&l.XForwardedForHopSkips),
+		"x_forwarded_for_reject_not_authorized": boolField(&l.XForwardedForRejectNotAuthorized),
+		"x_forwarded_for_reject_not_present":    boolField(&l.XForwardedForRejectNotPresent),
 	}
-	d.body(sc, b.body, fields, nil, nil)
+	rule := func(item *ast.ObjectItem) { d.pathRules(sc, item, &l) }
+	d.body(sc, b.body, fields, map[string]func(*ast.ObjectItem){"path_rule": rule}, nil)
 	d.c.Listeners = append(d.c.Listeners, l)
 }

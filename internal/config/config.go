@@ -43,6 +43,12 @@ type Config struct {
 	// DisableMlock is accepted for compatibility with Vault files and
 	// ignored: Coffer never calls mlock.
 	DisableMlock bool
+
+	// UserLockouts are the `user_lockout "<auth type>"` blocks ("all" for
+	// every auth type without its own block).
+	UserLockouts []UserLockout
+	// Network is the `network` block: blocklist file and automatic bans.
+	Network Network
 }
 
 // Storage is the physical storage backend. Options holds the backend's
@@ -89,6 +95,19 @@ type Listener struct {
 	// AllowedCIDRs are the client networks allowed to connect; empty allows
 	// every client.
 	AllowedCIDRs []netip.Prefix
+	// XForwardedForHopSkips is how many addresses to skip from the right of
+	// the X-Forwarded-For chain.
+	XForwardedForHopSkips int64
+	// XForwardedForRejectNotAuthorized rejects (400) a request carrying
+	// X-Forwarded-For from a peer outside XForwardedForAuthorizedAddrs
+	// instead of ignoring the header (Vault's default: true).
+	XForwardedForRejectNotAuthorized bool
+	// XForwardedForRejectNotPresent rejects (400) a request without
+	// X-Forwarded-For when trusted proxies are configured (Vault's
+	// default: true).
+	XForwardedForRejectNotPresent bool
+	// PathRules limit API path prefixes to client networks.
+	PathRules []PathRule
 }
 
 // Seal is the `seal` block. Options holds its attributes as text; pkcs11's
@@ -115,6 +134,7 @@ func Default() *Config {
 		LogFormat:       DefaultLogFormat,
 		DefaultLeaseTTL: DefaultLeaseTTL,
 		MaxLeaseTTL:     DefaultLeaseTTL,
+		Network:         DefaultNetwork(),
 	}
 }
 
@@ -127,6 +147,9 @@ func DefaultListener() Listener {
 		TLSMinVersion:      DefaultTLSMinVersion,
 		MaxRequestSize:     DefaultMaxRequestSize,
 		MaxRequestDuration: DefaultMaxRequestDuration,
+
+		XForwardedForRejectNotAuthorized: true,
+		XForwardedForRejectNotPresent:    true,
 	}
 }
 

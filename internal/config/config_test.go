@@ -56,10 +56,16 @@ func fullConfig(t *testing.T) *Config {
 				MaxRequestSize:  16777216, MaxRequestDuration: 30 * time.Second,
 				XForwardedForAuthorizedAddrs: prefixes(t, "10.0.0.0/8", "192.168.1.10/32"),
 				AllowedCIDRs:                 prefixes(t, "10.0.0.0/8", "172.16.0.0/12", "::1/128"),
+				XForwardedForHopSkips:        1,
+				PathRules: []PathRule{
+					{Prefix: "sys/*", AllowedCIDRs: prefixes(t, "10.1.0.0/16", "172.16.0.7/32")},
+					{Prefix: "auth/token/create", AllowedCIDRs: prefixes(t, "10.1.0.0/16")},
+				},
 			},
 			{
 				Type: "tcp", Address: "127.0.0.1:8300", TLSDisable: true, TLSMinVersion: "tls12",
 				MaxRequestSize: 32 << 20, MaxRequestDuration: 90 * time.Second,
+				XForwardedForRejectNotAuthorized: true, XForwardedForRejectNotPresent: true,
 			},
 		},
 		Seal: &Seal{Type: "static", Options: map[string]string{"key_file": "/etc/coffer/unseal.key"}},
@@ -76,6 +82,12 @@ func fullConfig(t *testing.T) *Config {
 		DefaultLeaseTTL: 24 * time.Hour,
 		MaxLeaseTTL:     30 * 24 * time.Hour,
 		DisableMlock:    true,
+		UserLockouts: []UserLockout{
+			{AuthType: "all", Threshold: 5, Duration: 15 * time.Minute, CounterReset: 15 * time.Minute},
+			{AuthType: "approle", Threshold: 5, Duration: 15 * time.Minute, CounterReset: 15 * time.Minute, Disable: true},
+		},
+		Network: Network{BlocklistFile: "/etc/coffer/blocklist.netset", BlocklistReloadInterval: 10 * time.Second,
+			BanThreshold: 20, BanWindow: 5 * time.Minute, BanDuration: time.Hour},
 	}
 }
 
@@ -129,6 +141,7 @@ func TestDefault(t *testing.T) {
 	want := &Config{
 		LogLevel: "info", LogFormat: "text",
 		DefaultLeaseTTL: 768 * time.Hour, MaxLeaseTTL: 768 * time.Hour,
+		Network: DefaultNetwork(),
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -147,6 +160,7 @@ func TestParseAppliesDefaults(t *testing.T) {
 		LogFormat:       "text",
 		DefaultLeaseTTL: 768 * time.Hour,
 		MaxLeaseTTL:     768 * time.Hour,
+		Network:         DefaultNetwork(),
 	}
 	want.Listeners[0].TLSDisable = true
 	if !reflect.DeepEqual(c, want) {

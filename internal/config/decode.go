@@ -99,6 +99,12 @@ func (d *decoder) top(list *ast.ObjectList) {
 			for _, b := range d.blocks(name, item) {
 				d.audit(b, len(c.Audit))
 			}
+		case "user_lockout":
+			for _, b := range d.blocks(name, item) {
+				d.userLockout(b, len(c.UserLockouts))
+			}
+		case "network":
+			d.network(item, seen)
 		case "plugin_directory", "telemetry":
 			d.rep.failAt(itemLine(item), "", name, "not supported by coffer")
 		default:

@@ -18,6 +18,7 @@ func (c *Config) validate(rep *report) {
 	c.validateSeal(rep)
 	c.validateAudit(rep)
 	c.validateTop(rep)
+	c.validateNetwork(rep)
 }
 
 func (c *Config) validateTop(rep *report) {
@@ -153,6 +154,7 @@ func (l Listener) validate(rep *report, key, block string) {
 			}
 		}
 	}
+	l.validateForwarding(rep, key, block)
 }
 
 func (l Listener) validateTLS(rep *report, key, block string) {

@@ -91,6 +91,14 @@ func policyCheckSubject(ctx context.Context, st *unsealedState, req *logical.Req
 	case hasPolicies:
 		return token.SanitizePolicies(d.Strings("policies"), false), nil
 	case entityID != "":
+		if st.identity == nil {
+			return nil, logical.InvalidRequest("entity %q not found", entityID)
+		}
+		if _, err := st.identity.Entity(ctx, entityID); errors.Is(err, identity.ErrNotFound) {
+			return nil, logical.InvalidRequest("entity %q not found", entityID)
+		} else if err != nil {
+			return nil, err
+		}
 		return entityPolicies(ctx, st, entityID, nil)
 	case raw != "":
 		te, err := st.tokens.Lookup(ctx, raw)

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/core"
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/netctl"
 )
 
 // DefaultMaxRequestSize bounds request bodies (32 MiB, as Vault).
@@ -25,6 +27,12 @@ type Options struct {
 	MaxRequestSize int64
 	// MaxRequestDuration bounds a request's processing; none if zero.
 	MaxRequestDuration time.Duration
+	// Network is the server-wide blocklist, bans and rate-limit quotas;
+	// nil turns them off.
+	Network *netctl.Controls
+	// Listener holds this listener's client-IP resolution, allowed_cidrs
+	// and path rules; nil uses the peer address and allows every client.
+	Listener *netctl.Listener
 }
 
 // Handler serves /v1/ for one core.
@@ -34,16 +42,25 @@ type Handler struct {
 	maxSize int64
 	maxDur  time.Duration
 	mux     *http.ServeMux
+	network *netctl.Controls
+	access  *netctl.Listener
+	guarded bool // network controls configured: admit runs
 }
 
 // New builds the API handler.
 func New(c *core.Core, opts Options) *Handler {
-	h := &Handler{core: c, logger: opts.Logger, maxSize: opts.MaxRequestSize, maxDur: opts.MaxRequestDuration}
+	h := &Handler{core: c, logger: opts.Logger, maxSize: opts.MaxRequestSize, maxDur: opts.MaxRequestDuration,
+		network: opts.Network, access: opts.Listener}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
 	if h.maxSize <= 0 {
 		h.maxSize = DefaultMaxRequestSize
+	}
+	h.guarded = h.network != nil || h.access != nil
+	if h.access == nil {
+		// No rules: the peer is the client and every address is allowed.
+		h.access, _ = netctl.NewListener(netctl.ListenerConfig{})
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/sys/init", h.audited(h.handleInit))
@@ -76,7 +93,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.maxSize)
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-	h.mux.ServeHTTP(sw, r)
+	if h.guarded {
+		if admitted, ok := h.admit(sw, r); ok {
+			r = admitted
+			h.mux.ServeHTTP(sw, r)
+		}
+	} else {
+		h.mux.ServeHTTP(sw, r)
+	}
 	if h.logger.Enabled(r.Context(), slog.LevelDebug) {
 		h.logger.Debug("http: request", "method", r.Method, "path", r.URL.Path,
 			"status", sw.status, "duration", time.Since(start), "remote", remoteIP(r))
@@ -117,8 +141,12 @@ func (h *Handler) handleLogical(w http.ResponseWriter, r *http.Request) {
 	writeResponse(w, req.ID, resp)
 }
 
-// remoteIP is the peer's IP address without port.
+// remoteIP is the client's IP address: the one admit resolved (through
+// trusted proxies), or the peer's address without port.
 func remoteIP(r *http.Request) string {
+	if ip, ok := r.Context().Value(clientIPKey{}).(netip.Addr); ok {
+		return ip.String()
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

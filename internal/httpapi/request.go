@@ -77,10 +77,12 @@ func validatePath(path string) error {
 	case strings.Contains(path, "//"), strings.HasPrefix(path, "/"):
 		return errors.New("API path has an empty segment")
 	}
-	for _, seg := range strings.Split(path, "/") {
+	for rest := path; rest != ""; {
+		seg, next, _ := strings.Cut(rest, "/")
 		if seg == ".." || seg == "." {
 			return errors.New("API path has a relative segment")
 		}
+		rest = next
 	}
 	return nil
 }
@@ -88,6 +90,9 @@ func validatePath(path string) error {
 // queryData turns query parameters into request data (the first value of
 // each), dropping "list" which only selects the operation.
 func queryData(r *http.Request) map[string]any {
+	if r.URL.RawQuery == "" {
+		return nil
+	}
 	q := r.URL.Query()
 	if len(q) == 0 {
 		return nil
@@ -169,9 +174,17 @@ func wrapTTLHeader(r *http.Request) (d time.Duration, err error) {
 	return d, nil
 }
 
+// newRequestID returns a random UUID-shaped request id, built in one
+// allocation.
 func newRequestID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	h := hex.EncodeToString(b)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	var raw [16]byte
+	_, _ = rand.Read(raw[:])
+	var out [36]byte
+	hex.Encode(out[0:8], raw[0:4])
+	hex.Encode(out[9:13], raw[4:6])
+	hex.Encode(out[14:18], raw[6:8])
+	hex.Encode(out[19:23], raw[8:10])
+	hex.Encode(out[24:36], raw[10:16])
+	out[8], out[13], out[18], out[23] = '-', '-', '-', '-'
+	return string(out[:])
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +143,20 @@ func TestClientToken(t *testing.T) {
 	r.Header.Set("X-Vault-Token", "xyz")
 	if got := clientToken(r); got != "xyz" {
 		t.Fatalf("X-Vault-Token should win, got %q", got)
+	}
+}
+
+func TestNewRequestID(t *testing.T) {
+	shape := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for i := range 100 {
+		id := newRequestID()
+		if !shape.MatchString(id) {
+			t.Fatalf("id %d %q is not UUID-shaped", i, id)
+		}
+		if seen[id] {
+			t.Fatalf("id %q repeated", id)
+		}
+		seen[id] = true
 	}
 }

@@ -201,7 +201,9 @@ func (x *index) policiesOf(e *Entity) []string {
 			out = append(out, g.Policies...)
 		}
 	}
-	return normalize(out)
+	// Clipped: the result is shared through the policy cache, so an
+	// append by a caller must copy rather than write past its end.
+	return slices.Clip(normalize(out))
 }
 
 // createsCycle reports whether making members member groups of groupID

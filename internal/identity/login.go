@@ -14,6 +14,7 @@ import (
 // alias's metadata when it changed, and setting the entity's membership of
 // the external groups aliased on that mount to exactly the groups whose
 // group-alias names appear in groupAliases (unknown names are ignored).
+// External groups without an alias lose the entity too.
 //
 // Storage is written only when something changed, so repeated logins with
 // the same data only take the read lock. A disabled entity returns
@@ -91,7 +92,10 @@ func (s *Store) planGroupSync(c *change, entityID, accessor string, groupAliases
 	}
 	for gid := range s.idx.entityGroups[entityID] {
 		g := s.idx.groups[gid]
-		if g == nil || g.Type != GroupExternal || g.Alias == nil || g.Alias.MountAccessor != accessor {
+		// External groups aliased on other mounts are those mounts' to
+		// set. An external group that lost its alias matches no login any
+		// more: its membership is dropped, as Vault does.
+		if g == nil || g.Type != GroupExternal || (g.Alias != nil && g.Alias.MountAccessor != accessor) {
 			continue
 		}
 		if _, keep := want[gid]; keep {

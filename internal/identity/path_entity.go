@@ -120,8 +120,10 @@ func (s *Store) upsertEntityLocked(ctx context.Context, e *Entity, d *logical.Fi
 		}
 		e.Name = name
 	}
-	if v, ok := d.GetOk("metadata"); ok {
-		e.Metadata, _ = v.(map[string]string)
+	if m, ok, err := kvPairs(d, "metadata"); err != nil {
+		return nil, err
+	} else if ok {
+		e.Metadata = m
 	}
 	if v, ok := d.GetOk("policies"); ok {
 		p, _ := v.([]string)

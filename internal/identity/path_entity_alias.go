@@ -70,6 +70,10 @@ func (s *Store) registerEntityAlias(ctx context.Context, _ *logical.Request, d *
 		}
 		return nil, logical.InvalidRequest("combination of mount and alias name is already in use")
 	}
+	custom, _, err := kvPairs(d, "custom_metadata")
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
 	var e *Entity
 	if cid == "" {
@@ -85,7 +89,7 @@ func (s *Store) registerEntityAlias(ctx context.Context, _ *logical.Request, d *
 		e = owner.clone()
 	}
 	a := &Alias{ID: newID(), CanonicalID: e.ID, MountAccessor: acc, Name: name,
-		CustomMetadata: d.KVPairs("custom_metadata"), CreationTime: now, LastUpdateTime: now}
+		CustomMetadata: custom, CreationTime: now, LastUpdateTime: now}
 	e.Aliases = append(e.Aliases, a)
 	e.LastUpdateTime = now
 	if err := s.commit(ctx, &change{entities: []*Entity{e}}); err != nil {
@@ -135,11 +139,15 @@ func (s *Store) updateEntityAliasLocked(ctx context.Context, id string, d *logic
 			return nil, logical.InvalidRequest("entity %q already has an alias on mount accessor %q", cid, acc)
 		}
 	}
+	custom, ok, err := kvPairs(d, "custom_metadata")
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		a.CustomMetadata = custom
+	}
 	now := s.now()
 	a.Name, a.MountAccessor, a.CanonicalID, a.LastUpdateTime = name, acc, cid, now
-	if v, ok := d.GetOk("custom_metadata"); ok {
-		a.CustomMetadata, _ = v.(map[string]string)
-	}
 	for _, e := range c.entities {
 		e.LastUpdateTime = now
 	}

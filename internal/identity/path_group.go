@@ -148,8 +148,10 @@ func (s *Store) applyGroupBasics(g *Group, d *logical.FieldData) error {
 		p, _ := v.([]string)
 		g.Policies = normalize(p)
 	}
-	if v, ok := d.GetOk("metadata"); ok {
-		g.Metadata, _ = v.(map[string]string)
+	if m, ok, err := kvPairs(d, "metadata"); err != nil {
+		return err
+	} else if ok {
+		g.Metadata = m
 	}
 	return nil
 }

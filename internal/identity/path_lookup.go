@@ -13,7 +13,6 @@ func lookupFields(kind string) map[string]*logical.Field {
 		"alias_id":             strField("ID of an alias of the " + kind + "."),
 		"alias_name":           strField("Name of an alias of the " + kind + "; needs alias_mount_accessor."),
 		"alias_mount_accessor": strField("Mount accessor of alias_name."),
-		"type":                 strField("Ignored; accepted for compatibility."),
 	}
 }
 

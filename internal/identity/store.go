@@ -115,7 +115,9 @@ func (s *Store) readJSON(ctx context.Context, key string, v any) error {
 
 // SetMountResolver sets the function that maps an auth mount accessor to
 // its mount. The core calls it once mounts are loaded; until then every
-// mount accessor is unknown to the API.
+// mount accessor is unknown to the API. f is called with the store's lock
+// held, so it must not call back into the Store; it must be safe for
+// concurrent use.
 func (s *Store) SetMountResolver(f func(accessor string) (MountInfo, bool)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

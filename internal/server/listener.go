@@ -54,9 +54,17 @@ func (r *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 	return r.cert.Load(), nil
 }
 
-// TLSConfig builds the server TLS configuration of a listener.
+// tlsConfig builds the server TLS configuration of a listener.
+//
+// Without tls_client_ca_file the listener requests a client certificate but
+// neither requires nor verifies it, as Vault's listeners do: the cert auth
+// method verifies it against its own trusted certificates. The TLS stack
+// still checks the client's proof of possession of the certificate's key.
+// With tls_client_ca_file a presented certificate must chain to that CA, and
+// tls_require_and_verify_client_cert makes one mandatory.
 func tlsConfig(lc config.Listener, certs *certReloader) (*tls.Config, error) {
 	tc := tlsprofile.Server(lc.TLSMinVersion, certs.get)
+	tc.ClientAuth = tls.RequestClientCert
 	if lc.TLSClientCAFile != "" {
 		pem, err := os.ReadFile(lc.TLSClientCAFile)
 		if err != nil {

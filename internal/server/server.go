@@ -16,6 +16,11 @@ import (
 	"time"
 
 	"github.com/cofferdev/coffer/internal/audit"
+	"github.com/cofferdev/coffer/internal/auth/approle"
+	"github.com/cofferdev/coffer/internal/auth/cert"
+	"github.com/cofferdev/coffer/internal/auth/jwt"
+	"github.com/cofferdev/coffer/internal/auth/kubernetes"
+	"github.com/cofferdev/coffer/internal/auth/userpass"
 	"github.com/cofferdev/coffer/internal/config"
 	"github.com/cofferdev/coffer/internal/core"
 	"github.com/cofferdev/coffer/internal/engine/cubbyhole"
@@ -24,6 +29,7 @@ import (
 	"github.com/cofferdev/coffer/internal/engine/transit"
 	"github.com/cofferdev/coffer/internal/httpapi"
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/netctl"
 	"github.com/cofferdev/coffer/internal/seal"
 	"github.com/cofferdev/coffer/internal/seal/static"
 	"github.com/cofferdev/coffer/internal/storage"
@@ -52,7 +58,10 @@ func Factories() map[string]logical.Factory {
 
 // AuthFactories returns the auth methods a server can enable.
 func AuthFactories() map[string]logical.Factory {
-	return map[string]logical.Factory{}
+	return map[string]logical.Factory{
+		"userpass": userpass.Factory, "approle": approle.Factory, "cert": cert.Factory,
+		"jwt": jwt.Factory, "oidc": jwt.Factory, "kubernetes": kubernetes.Factory,
+	}
 }
 
 // Run starts the server and blocks until ctx is done or it fails.
@@ -137,12 +146,13 @@ type Server struct {
 	audit     *audit.Broker
 	listeners []*listener
 	errc      chan error
+	network   *netctl.Controls
 }
 
 // Start opens storage, builds the core, unseals it with an auto seal if one
 // is configured, and starts the listeners.
 func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Server, error) {
-	physical, err := openStorage(cfg.Storage)
+	physical, err := openStorage(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -156,11 +166,15 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Serve
 		s.Close()
 		return nil, err
 	}
+	if s.network, err = netctl.New(netctl.OptionsFromConfig(cfg, logger)); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("server: network controls: %w", err)
+	}
 	c, err := core.New(core.Config{
 		Physical: physical, StorageType: cfg.Storage.Type, Seal: autoSeal, Factories: Factories(),
 		AuthFactories: AuthFactories(),
 		Logger:        logger, DefaultLeaseTTL: cfg.DefaultLeaseTTL, MaxLeaseTTL: cfg.MaxLeaseTTL,
-		Audit: s.audit, AuditStatus: httpapi.AuditStatus,
+		Audit: s.audit, AuditStatus: httpapi.AuditStatus, Network: s.network,
 	})
 	if err != nil {
 		s.Close()
@@ -174,7 +188,13 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Serve
 		}
 	}
 	for _, lc := range cfg.Listeners {
+		access, err := netctl.NewListener(netctl.ListenerFromConfig(lc))
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("server: listener %s: %w", lc.Address, err)
+		}
 		api := httpapi.New(c, httpapi.Options{Logger: logger, MaxRequestSize: lc.MaxRequestSize,
+			Network: s.network, Listener: access,
 			MaxRequestDuration: lc.MaxRequestDuration})
 		l, err := startListener(lc, cfg.APIAddr, api, logger, s.errc)
 		if err != nil {
@@ -195,8 +215,11 @@ func (s *Server) Addrs() []string {
 	return out
 }
 
-func openStorage(sc config.Storage) (storage.Backend, error) {
+func openStorage(cfg *config.Config, logger *slog.Logger) (storage.Backend, error) {
+	sc := cfg.Storage
 	switch sc.Type {
+	case "raft":
+		return openRaft(sc, cfg.ClusterAddr, logger)
 	case "inmem":
 		return inmem.New(), nil
 	case "bolt", "":
@@ -206,7 +229,7 @@ func openStorage(sc config.Storage) (storage.Backend, error) {
 		}
 		return bolt.Open(path, bolt.Options{})
 	}
-	return nil, fmt.Errorf("server: storage type %q is not available in this build (use \"bolt\" or \"inmem\")", sc.Type)
+	return nil, fmt.Errorf("server: storage type %q is not available in this build (use \"bolt\", \"raft\" or \"inmem\")", sc.Type)
 }
 
 func openSeal(sc *config.Seal) (seal.Seal, error) {
@@ -223,6 +246,9 @@ func openSeal(sc *config.Seal) (seal.Seal, error) {
 // reload re-reads TLS certificates and reopens audit files (SIGHUP).
 func (s *Server) reload() {
 	s.reopenAudit()
+	if err := s.network.ReloadBlocklist(); err != nil {
+		s.logger.Error("server: blocklist reload failed; keeping the previous list", "error", err)
+	}
 	for _, l := range s.listeners {
 		if l.certs == nil {
 			continue
@@ -243,6 +269,9 @@ func (s *Server) Close() {
 		l.shutdown(ctx)
 	}
 	s.closeAudit()
+	if s.network != nil {
+		s.network.Close()
+	}
 	if s.Core != nil {
 		s.Core.Seal(ctx)
 	}

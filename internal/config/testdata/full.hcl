@@ -36,6 +36,19 @@ listener "tcp" {
   # Proxies trusted to set X-Forwarded-For, and the clients allowed at all.
   x_forwarded_for_authorized_addrs = ["10.0.0.0/8", "192.168.1.10"]
   allowed_cidrs                    = "10.0.0.0/8, 172.16.0.0/12, ::1/128"
+
+  # Behind one trusted load balancer: skip its own entry in the chain.
+  x_forwarded_for_hop_skips             = 1
+  x_forwarded_for_reject_not_authorized = false
+  x_forwarded_for_reject_not_present    = "false"
+
+  # Administrative paths only from the admin network and one static address.
+  path_rule "sys/*" {
+    allowed_cidrs = ["10.1.0.0/16", "172.16.0.7/32"]
+  }
+  path_rule "auth/token/create" {
+    allowed_cidrs = "10.1.0.0/16"
+  }
 }
 
 # A second listener for local administration only.
@@ -72,3 +85,24 @@ default_lease_ttl = "24h"
 max_lease_ttl     = "30d"
 
 disable_mlock = true # accepted and ignored
+
+# Login lockout (Vault's stanza): per auth type, "all" for the rest.
+user_lockout "all" {
+  lockout_threshold     = 5
+  lockout_duration      = "15m"
+  lockout_counter_reset = "15m"
+  disable_lockout       = false
+}
+user_lockout "approle" {
+  disable_lockout = true
+}
+
+# Network controls: a blocklist reloaded on change, and bans after repeated
+# login failures from one address.
+network {
+  blocklist_file            = "/etc/coffer/blocklist.netset"
+  blocklist_reload_interval = "10s"
+  ban_threshold             = 20
+  ban_window                = "5m"
+  ban_duration              = "1h"
+}

@@ -1,0 +1,218 @@
+package raft
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	hraft "github.com/hashicorp/raft"
+
+	"github.com/cofferdev/coffer/internal/storage/bolt"
+)
+
+// Peer is one member of the cluster configuration.
+type Peer struct {
+	ID      string `json:"node_id"`
+	Address string `json:"address"`
+	Voter   bool   `json:"voter"`
+	Leader  bool   `json:"leader"`
+}
+
+// Bootstrap makes this node a one-member cluster, if it has no raft state
+// yet. Calling it on a node that already has state is a no-op.
+func (b *Backend) Bootstrap() error {
+	has, err := hraft.HasExistingState(b.logs, b.wal, b.snaps)
+	if err != nil || has {
+		return err
+	}
+	cfg := hraft.Configuration{Servers: []hraft.Server{{
+		Suffrage: hraft.Voter, ID: hraft.ServerID(b.cfg.NodeID), Address: b.transport.LocalAddr(),
+	}}}
+	return b.raft.BootstrapCluster(cfg).Error()
+}
+
+// LocalAddr is the cluster address this node advertises.
+func (b *Backend) LocalAddr() string { return string(b.transport.LocalAddr()) }
+
+// NodeID is this node's id.
+func (b *Backend) NodeID() string { return b.cfg.NodeID }
+
+// AddVoter adds a node to the cluster (leader only). Adding a member again
+// with the same address is a no-op.
+func (b *Backend) AddVoter(id, addr string) error {
+	err := b.raft.AddVoter(hraft.ServerID(id), hraft.ServerAddress(addr), 0, b.timeout).Error()
+	return b.leaderErr(err)
+}
+
+// RemovePeer removes a node from the cluster (leader only).
+func (b *Backend) RemovePeer(id string) error {
+	return b.leaderErr(b.raft.RemoveServer(hraft.ServerID(id), 0, b.timeout).Error())
+}
+
+func (b *Backend) leaderErr(err error) error {
+	if errors.Is(err, hraft.ErrNotLeader) {
+		_, addr := b.Leader()
+		return fmt.Errorf("%w (leader: %q)", ErrNotLeader, addr)
+	}
+	return err
+}
+
+// Peers lists the cluster configuration as this node knows it.
+func (b *Backend) Peers() ([]Peer, error) {
+	f := b.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, err
+	}
+	leaderAddr, leaderID := b.raft.LeaderWithID()
+	var out []Peer
+	for _, s := range f.Configuration().Servers {
+		out = append(out, Peer{ID: string(s.ID), Address: string(s.Address), Voter: s.Suffrage == hraft.Voter,
+			Leader: s.ID == leaderID && s.Address == leaderAddr})
+	}
+	return out, nil
+}
+
+// Leader returns the current leader's id and address ("" when unknown).
+func (b *Backend) Leader() (id, addr string) {
+	a, i := b.raft.LeaderWithID()
+	return string(i), string(a)
+}
+
+// IsLeader reports whether this node is the leader.
+func (b *Backend) IsLeader() bool { return b.raft.State() == hraft.Leader }
+
+// LeaderCh delivers true when this node becomes leader and false when it
+// stops being leader.
+func (b *Backend) LeaderCh() <-chan bool { return b.raft.LeaderCh() }
+
+// WaitForLeader blocks until the cluster has a leader or ctx ends.
+func (b *Backend) WaitForLeader(ctx context.Context) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if id, _ := b.Leader(); id != "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// CommitIndex is the highest log index this node knows to be committed;
+// AppliedIndex the highest it has applied.
+func (b *Backend) CommitIndex() uint64  { return b.raft.CommitIndex() }
+func (b *Backend) AppliedIndex() uint64 { return b.raft.AppliedIndex() }
+
+// Barrier (leader only) waits until every entry committed before it has
+// been applied here, and returns the index that covers them: a follower
+// that reaches that index (WaitApplied) has seen every write acknowledged
+// before the call.
+func (b *Backend) Barrier() (uint64, error) {
+	if err := b.leaderErr(b.raft.Barrier(b.timeout).Error()); err != nil {
+		return 0, err
+	}
+	return b.raft.AppliedIndex(), nil
+}
+
+// WaitApplied blocks until this node has applied index, or ctx ends.
+func (b *Backend) WaitApplied(ctx context.Context, index uint64) error {
+	for b.raft.AppliedIndex() < index {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("storage: raft: waiting for index %d (applied %d): %w", index, b.raft.AppliedIndex(), ctx.Err())
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// Stats are the node's write counters.
+type Stats struct {
+	// Appends is the number of log appends (one fsync each); Entries the
+	// log entries they carried. Entries/Appends is writes per fsync.
+	Appends, Entries uint64
+}
+
+// Stats reports the write counters since Open.
+func (b *Backend) Stats() Stats {
+	return Stats{Appends: b.logs.appends.Load(), Entries: b.logs.entries.Load()}
+}
+
+// SaveSnapshot takes a snapshot now and streams it to w (the state
+// machine's database file: ciphertext only).
+func (b *Backend) SaveSnapshot(w io.Writer) error {
+	f := b.raft.Snapshot()
+	if err := f.Error(); err != nil {
+		return fmt.Errorf("storage: raft: snapshot: %w", err)
+	}
+	_, rc, err := f.Open()
+	if err != nil {
+		return fmt.Errorf("storage: raft: open snapshot: %w", err)
+	}
+	defer rc.Close()
+	if _, err := io.Copy(w, rc); err != nil {
+		return fmt.Errorf("storage: raft: write snapshot: %w", err)
+	}
+	return nil
+}
+
+// RestoreSnapshot (leader only) replaces the whole cluster's state with a
+// snapshot written by SaveSnapshot; followers receive it from the leader.
+// The snapshot is spooled to a file in the data directory first, so its
+// size is known and a short upload fails before anything changes.
+func (b *Backend) RestoreSnapshot(r io.Reader) error {
+	spool, err := os.CreateTemp(b.cfg.Dir, "restore-*.snap")
+	if err != nil {
+		return fmt.Errorf("storage: raft: spool snapshot: %w", err)
+	}
+	defer os.Remove(spool.Name())
+	defer spool.Close()
+	size, err := io.Copy(spool, r)
+	if err != nil {
+		return fmt.Errorf("storage: raft: spool snapshot: %w", err)
+	}
+	if err := checkSnapshot(spool, size); err != nil {
+		return err
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	meta := &hraft.SnapshotMeta{Version: hraft.SnapshotVersionMax, Size: size}
+	return b.leaderErr(b.raft.Restore(meta, spool, 0))
+}
+
+// checkSnapshot refuses a file that is not a bbolt database, before raft
+// replaces the cluster's state with it.
+func checkSnapshot(f *os.File, size int64) error {
+	dir, err := os.MkdirTemp(filepath.Dir(f.Name()), "restore-check-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	dst, err := os.Create(filepath.Join(dir, bolt.FileName))
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, io.LimitReader(f, size)); err != nil {
+		dst.Close()
+		return err
+	}
+	if err := dst.Close(); err != nil {
+		return err
+	}
+	db, err := bolt.Open(dir, bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("storage: raft: not a Coffer raft snapshot: %w", err)
+	}
+	return db.Close()
+}

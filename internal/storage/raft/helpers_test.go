@@ -1,0 +1,83 @@
+package raft
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+)
+
+var testTiming = Timing{HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
+	LeaderLeaseTimeout: 100 * time.Millisecond, CommitTimeout: 5 * time.Millisecond}
+
+// testNode starts a node with a certificate from ca in dir.
+func testNode(t testing.TB, ca *CA, id, dir string) *Backend {
+	t.Helper()
+	server, client, err := ca.NodeTLS(id, []net.IP{net.ParseIP("127.0.0.1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(Config{Dir: dir, NodeID: id, BindAddr: "127.0.0.1:0", ServerTLS: server, ClientTLS: client,
+		Timing: testTiming, SnapshotThreshold: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// testCluster starts n nodes, bootstraps the first and joins the others.
+func testCluster(t testing.TB, n int) (*CA, []*Backend) {
+	t.Helper()
+	ca, err := NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := make([]*Backend, n)
+	for i := range nodes {
+		nodes[i] = testNode(t, ca, fmt.Sprintf("node-%d", i), t.TempDir())
+		t.Cleanup(func() { _ = nodes[i].Close() })
+	}
+	if err := nodes[0].Bootstrap(); err != nil {
+		t.Fatal(err)
+	}
+	waitLeader(t, nodes[:1])
+	for _, nd := range nodes[1:] {
+		if err := nodes[0].AddVoter(nd.NodeID(), nd.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ca, nodes
+}
+
+// waitLeader waits until one of nodes leads and returns it.
+func waitLeader(t testing.TB, nodes []*Backend) *Backend {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, nd := range nodes {
+			if nd.IsLeader() {
+				return nd
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("no leader elected within 10s")
+	return nil
+}
+
+// syncFollowers waits until every node applied what the leader has.
+func syncFollowers(t testing.TB, leader *Backend, nodes []*Backend) {
+	t.Helper()
+	idx, err := leader.Barrier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, nd := range nodes {
+		if err := nd.WaitApplied(ctx, idx); err != nil {
+			t.Fatalf("%s: %v", nd.NodeID(), err)
+		}
+	}
+}

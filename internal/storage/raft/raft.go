@@ -1,0 +1,264 @@
+// Package raft is the replicated storage.Backend: hashicorp/raft with its
+// log in raft-wal, its state machine in bbolt, and mutual TLS between nodes.
+// The leader applies writes; every node serves reads from its own state.
+package raft
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	hraft "github.com/hashicorp/raft"
+	wal "github.com/hashicorp/raft-wal"
+	"github.com/hashicorp/raft-wal/metadb"
+
+	"github.com/cofferdev/coffer/internal/storage"
+)
+
+// Errors the backend reports.
+var (
+	// ErrNotLeader is returned by writes on a node that is not the leader;
+	// the error names the leader's address when one is known.
+	ErrNotLeader = errors.New("storage: raft: not the leader")
+	// ErrInvalidConfig is returned by Open for an incomplete configuration.
+	ErrInvalidConfig = errors.New("storage: raft: invalid configuration")
+)
+
+// Timing tunes raft's failure detection. The zero value is raft's default
+// (1 s heartbeat and election timeouts); tests use shorter ones.
+type Timing struct {
+	HeartbeatTimeout, ElectionTimeout, LeaderLeaseTimeout, CommitTimeout time.Duration
+}
+
+// Config configures one node.
+type Config struct {
+	// Dir holds the raft log (wal/), snapshots (snapshots/) and the state
+	// machine (fsm/). Created with mode 0700.
+	Dir string
+	// NodeID names this node in the cluster; unique and stable.
+	NodeID string
+	// BindAddr is the cluster listener (host:port); AdvertiseAddr, if set,
+	// is the address other nodes dial (defaults to the bound address).
+	BindAddr, AdvertiseAddr string
+	// ServerTLS must require and verify client certificates; ClientTLS
+	// carries this node's certificate. Both trust the cluster CA.
+	ServerTLS, ClientTLS *tls.Config
+	Logger               *slog.Logger
+	// ApplyTimeout bounds a write's wait for commit (10 s if zero).
+	ApplyTimeout time.Duration
+	// SnapshotThreshold is the number of log entries between snapshots
+	// (8192 if zero); SnapshotRetain the snapshots kept on disk (2 if zero).
+	SnapshotThreshold uint64
+	SnapshotRetain    int
+	Timing            Timing
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Dir == "":
+		return fmt.Errorf("%w: no data directory", ErrInvalidConfig)
+	case c.NodeID == "":
+		return fmt.Errorf("%w: no node id", ErrInvalidConfig)
+	case c.BindAddr == "":
+		return fmt.Errorf("%w: no cluster address", ErrInvalidConfig)
+	}
+	return nil
+}
+
+// Backend is one node's view of the replicated store.
+type Backend struct {
+	cfg       Config
+	raft      *hraft.Raft
+	fsm       *fsm
+	logs      *countingLogs
+	wal       *wal.WAL
+	meta      *metadb.BoltMetaDB
+	snaps     hraft.SnapshotStore
+	transport *hraft.NetworkTransport
+	timeout   time.Duration
+}
+
+var (
+	_ storage.Backend = (*Backend)(nil)
+	_ storage.Closer  = (*Backend)(nil)
+)
+
+// Open starts a node from its data directory. A node with no raft state
+// waits to be bootstrapped (Bootstrap) or joined by a leader (AddVoter).
+func Open(cfg Config) (*Backend, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	b := &Backend{cfg: cfg, timeout: cfg.ApplyTimeout}
+	if b.timeout == 0 {
+		b.timeout = 10 * time.Second
+	}
+	if err := b.openStores(); err != nil {
+		b.closeStores()
+		return nil, err
+	}
+	var advertise net.Addr
+	if cfg.AdvertiseAddr != "" {
+		a, err := net.ResolveTCPAddr("tcp", cfg.AdvertiseAddr)
+		if err != nil {
+			b.closeStores()
+			return nil, fmt.Errorf("%w: advertise address: %w", ErrInvalidConfig, err)
+		}
+		advertise = a
+	}
+	stream, err := newTLSStream(cfg.BindAddr, advertise, cfg.ServerTLS, cfg.ClientTLS)
+	if err != nil {
+		b.closeStores()
+		return nil, err
+	}
+	b.transport = hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
+		Stream: stream, MaxPool: 3, Timeout: 10 * time.Second, Logger: b.hclog("transport"),
+	})
+	r, err := hraft.NewRaft(b.raftConfig(), b.fsm, b.logs, b.wal, b.snaps, b.transport)
+	if err != nil {
+		_ = b.transport.Close()
+		b.closeStores()
+		return nil, fmt.Errorf("storage: raft: start: %w", err)
+	}
+	b.raft = r
+	return b, nil
+}
+
+func (b *Backend) openStores() error {
+	if err := os.MkdirAll(b.cfg.Dir, 0o700); err != nil {
+		return fmt.Errorf("storage: raft: data directory: %w", err)
+	}
+	walDir := filepath.Join(b.cfg.Dir, "wal")
+	if err := os.MkdirAll(walDir, 0o700); err != nil {
+		return fmt.Errorf("storage: raft: log directory: %w", err)
+	}
+	// raft-wal does not close a meta store it opened itself, so the node
+	// owns it and closes it after the log.
+	b.meta = &metadb.BoltMetaDB{}
+	w, err := wal.Open(walDir, wal.WithLogger(b.hclog("wal")), wal.WithMetaStore(b.meta))
+	if err != nil {
+		return fmt.Errorf("storage: raft: open log: %w", err)
+	}
+	b.wal, b.logs = w, &countingLogs{LogStore: w}
+	retain := b.cfg.SnapshotRetain
+	if retain == 0 {
+		retain = 2
+	}
+	if b.snaps, err = hraft.NewFileSnapshotStoreWithLogger(b.cfg.Dir, retain, b.hclog("snapshots")); err != nil {
+		return fmt.Errorf("storage: raft: snapshot store: %w", err)
+	}
+	if b.fsm, err = openFSM(b.cfg.Dir); err != nil {
+		return fmt.Errorf("storage: raft: state machine: %w", err)
+	}
+	return nil
+}
+
+func (b *Backend) closeStores() {
+	if b.fsm != nil {
+		_ = b.fsm.close()
+	}
+	if b.wal != nil {
+		_ = b.wal.Close()
+	}
+	if b.meta != nil {
+		_ = b.meta.Close()
+	}
+}
+
+func (b *Backend) raftConfig() *hraft.Config {
+	rc := hraft.DefaultConfig()
+	rc.LocalID = hraft.ServerID(b.cfg.NodeID)
+	rc.Logger = b.hclog("raft")
+	// Many concurrent writes share one log append (one fsync).
+	rc.BatchApplyCh = true
+	// The state machine keeps its applied index, so a restart does not
+	// reload it from a snapshot (start-up cost independent of data size).
+	rc.NoSnapshotRestoreOnStart = true
+	rc.SnapshotThreshold = 8192
+	if b.cfg.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = b.cfg.SnapshotThreshold
+	}
+	t := b.cfg.Timing
+	setIf := func(dst *time.Duration, v time.Duration) {
+		if v > 0 {
+			*dst = v
+		}
+	}
+	setIf(&rc.HeartbeatTimeout, t.HeartbeatTimeout)
+	setIf(&rc.ElectionTimeout, t.ElectionTimeout)
+	setIf(&rc.LeaderLeaseTimeout, t.LeaderLeaseTimeout)
+	setIf(&rc.CommitTimeout, t.CommitTimeout)
+	return rc
+}
+
+// hclog adapts the slog logger for hashicorp's libraries (warnings and up:
+// raft's info level is chatty).
+func (b *Backend) hclog(name string) hclog.Logger {
+	out := io.Discard
+	if b.cfg.Logger != nil {
+		out = slogWriter{l: b.cfg.Logger, name: name}
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: name, Level: hclog.Warn, Output: out, DisableTime: true})
+}
+
+// slogWriter forwards hclog's formatted lines to slog.
+type slogWriter struct {
+	l    *slog.Logger
+	name string
+}
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.l.Warn("raft: "+string(trimNewline(p)), "component", w.name)
+	return len(p), nil
+}
+
+func trimNewline(p []byte) []byte {
+	for len(p) > 0 && (p[len(p)-1] == '\n' || p[len(p)-1] == '\r') {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// countingLogs counts log appends, to report writes per fsync.
+type countingLogs struct {
+	hraft.LogStore
+	appends, entries atomic.Uint64
+}
+
+func (c *countingLogs) StoreLogs(logs []*hraft.Log) error {
+	c.appends.Add(1)
+	c.entries.Add(uint64(len(logs)))
+	return c.LogStore.StoreLogs(logs)
+}
+
+func (c *countingLogs) StoreLog(l *hraft.Log) error { return c.StoreLogs([]*hraft.Log{l}) }
+
+// IsMonotonic passes on raft-wal's answer: raft must then drop old logs
+// after restoring a user snapshot instead of leaving a gap in the indexes.
+func (c *countingLogs) IsMonotonic() bool {
+	m, ok := c.LogStore.(hraft.MonotonicLogStore)
+	return ok && m.IsMonotonic()
+}
+
+// Close stops the node and releases its files. The cluster carries on
+// without it.
+func (b *Backend) Close() error {
+	err := b.raft.Shutdown().Error()
+	if terr := b.transport.Close(); err == nil {
+		err = terr
+	}
+	b.closeStores()
+	return err
+}
+
+// ctxErr turns a cancelled context into its error before a raft call.
+func ctxErr(ctx context.Context) error { return ctx.Err() }

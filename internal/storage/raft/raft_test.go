@@ -1,0 +1,233 @@
+package raft
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/cofferdev/coffer/internal/storage"
+	"github.com/cofferdev/coffer/internal/storage/storagetest"
+)
+
+func TestConformanceSingleNode(t *testing.T) {
+	storagetest.Run(t, func(t testing.TB) storage.Backend {
+		_, nodes := testCluster(t, 1)
+		return nodes[0]
+	})
+}
+
+func TestClusterReplicatesAndFailsOver(t *testing.T) {
+	ctx := context.Background()
+	_, nodes := testCluster(t, 3)
+	leader := waitLeader(t, nodes)
+	for i := range 20 {
+		if err := leader.Put(ctx, &storage.Entry{Key: fmt.Sprintf("k/%02d", i), Value: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncFollowers(t, leader, nodes)
+	var followers []*Backend
+	for _, nd := range nodes {
+		keys, err := nd.List(ctx, "k/")
+		if err != nil || len(keys) != 20 {
+			t.Fatalf("%s lists %d keys, %v; want 20", nd.NodeID(), len(keys), err)
+		}
+		if nd != leader {
+			followers = append(followers, nd)
+		}
+	}
+	// A follower refuses writes and names the leader.
+	err := followers[0].Put(ctx, &storage.Entry{Key: "x", Value: []byte("y")})
+	if !errors.Is(err, ErrNotLeader) || !bytes.Contains([]byte(err.Error()), []byte(leader.LocalAddr())) {
+		t.Fatalf("follower write: %v; want ErrNotLeader naming %s", err, leader.LocalAddr())
+	}
+	// The leader goes away: the other two elect and keep every write.
+	if err := leader.Close(); err != nil {
+		t.Fatal(err)
+	}
+	next := waitLeader(t, followers)
+	if err := next.Put(ctx, &storage.Entry{Key: "after", Value: []byte("failover")}); err != nil {
+		t.Fatal(err)
+	}
+	syncFollowers(t, next, followers)
+	for _, nd := range followers {
+		for i := range 20 {
+			e, err := nd.Get(ctx, fmt.Sprintf("k/%02d", i))
+			if err != nil || e.Value[0] != byte(i) {
+				t.Fatalf("%s lost k/%02d: %v", nd.NodeID(), i, err)
+			}
+		}
+		if e, err := nd.Get(ctx, "after"); err != nil || string(e.Value) != "failover" {
+			t.Fatalf("%s: write after failover: %v", nd.NodeID(), err)
+		}
+	}
+}
+
+// TestRejoinFromSnapshot wipes a follower: it rejoins with an empty
+// directory and catches up from the leader's snapshot (the log was
+// compacted past the old entries).
+func TestRejoinFromSnapshot(t *testing.T) {
+	ctx := context.Background()
+	ca, nodes := testCluster(t, 3)
+	leader := waitLeader(t, nodes)
+	for i := range 300 {
+		if err := leader.Put(ctx, &storage.Entry{Key: fmt.Sprintf("s/%03d", i), Value: []byte("v")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := leader.SaveSnapshot(&bytes.Buffer{}); err != nil { // forces log compaction
+		t.Fatal(err)
+	}
+	var victim *Backend
+	for _, nd := range nodes {
+		if nd != leader {
+			victim = nd
+			break
+		}
+	}
+	id := victim.NodeID()
+	if err := victim.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := leader.RemovePeer(id); err != nil {
+		t.Fatal(err)
+	}
+	fresh := testNode(t, ca, id, t.TempDir())
+	t.Cleanup(func() { _ = fresh.Close() })
+	if err := leader.AddVoter(id, fresh.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	syncFollowers(t, leader, []*Backend{fresh})
+	keys, err := fresh.List(ctx, "s/")
+	if err != nil || len(keys) != 300 {
+		t.Fatalf("rejoined node lists %d keys, %v; want 300", len(keys), err)
+	}
+}
+
+// TestSnapshotRestoreIntoFreshCluster saves a snapshot on one cluster and
+// restores it into another: every key is back, and keys written to the
+// second cluster before the restore are gone.
+func TestSnapshotRestoreIntoFreshCluster(t *testing.T) {
+	ctx := context.Background()
+	_, a := testCluster(t, 1)
+	la := waitLeader(t, a)
+	for i := range 50 {
+		if err := la.Put(ctx, &storage.Entry{Key: fmt.Sprintf("a/%02d", i), Value: []byte("from-a")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var snap bytes.Buffer
+	if err := la.SaveSnapshot(&snap); err != nil {
+		t.Fatal(err)
+	}
+	_, b := testCluster(t, 3)
+	lb := waitLeader(t, b)
+	if err := lb.Put(ctx, &storage.Entry{Key: "only-in-b", Value: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lb.RestoreSnapshot(bytes.NewReader(snap.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	syncFollowers(t, lb, b)
+	for _, nd := range b {
+		keys, err := nd.List(ctx, "a/")
+		if err != nil || len(keys) != 50 {
+			t.Fatalf("%s lists %d restored keys, %v", nd.NodeID(), len(keys), err)
+		}
+		if _, err := nd.Get(ctx, "only-in-b"); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("%s kept a key the snapshot does not have: %v", nd.NodeID(), err)
+		}
+	}
+	if err := lb.RestoreSnapshot(bytes.NewReader([]byte("not a database"))); err == nil {
+		t.Fatal("restoring garbage succeeded")
+	}
+}
+
+// TestRestartKeepsState restarts a single node: it comes back with its data
+// and its applied index, without restoring a snapshot.
+func TestRestartKeepsState(t *testing.T) {
+	ctx := context.Background()
+	ca, err := NewCA("restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	nd := testNode(t, ca, "solo", dir)
+	if err := nd.Bootstrap(); err != nil {
+		t.Fatal(err)
+	}
+	waitLeader(t, []*Backend{nd})
+	for i := range 100 {
+		if err := nd.Put(ctx, &storage.Entry{Key: fmt.Sprintf("r/%03d", i), Value: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	nd = testNode(t, ca, "solo", dir)
+	t.Cleanup(func() { _ = nd.Close() })
+	if err := nd.Bootstrap(); err != nil { // no-op: the node has state
+		t.Fatal(err)
+	}
+	waitLeader(t, []*Backend{nd})
+	for i := range 100 {
+		e, err := nd.Get(ctx, fmt.Sprintf("r/%03d", i))
+		if err != nil || e.Value[0] != byte(i) {
+			t.Fatalf("r/%03d after restart: %v", i, err)
+		}
+	}
+}
+
+// TestConcurrentWritesShareAppends checks group commit: 64 concurrent
+// writers need fewer log appends than writes.
+func TestConcurrentWritesShareAppends(t *testing.T) {
+	ctx := context.Background()
+	_, nodes := testCluster(t, 1)
+	leader := waitLeader(t, nodes)
+	before := leader.Stats()
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 20 {
+				if err := leader.Put(ctx, &storage.Entry{Key: fmt.Sprintf("c/%d/%d", w, i), Value: []byte("v")}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	after := leader.Stats()
+	appends, entries := after.Appends-before.Appends, after.Entries-before.Entries
+	if entries < 64*20 || appends >= entries {
+		t.Fatalf("%d entries in %d appends; want 1280+ entries sharing appends", entries, appends)
+	}
+	t.Logf("%d writes in %d appends (%.1f per fsync)", entries, appends, float64(entries)/float64(appends))
+}
+
+func TestTransportRefusesUnauthenticatedPeers(t *testing.T) {
+	ctx := context.Background()
+	_, nodes := testCluster(t, 1)
+	leader := waitLeader(t, nodes)
+	other, err := NewCA("intruder")
+	if err != nil {
+		t.Fatal(err)
+	}
+	intruder := testNode(t, other, "intruder", t.TempDir())
+	t.Cleanup(func() { _ = intruder.Close() })
+	// The leader cannot add a node whose certificate it does not trust:
+	// replication never succeeds, and the intruder never sees data.
+	if err := leader.Put(ctx, &storage.Entry{Key: "secret", Value: []byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	_ = leader.AddVoter("intruder", intruder.LocalAddr())
+	if _, err := intruder.Get(ctx, "secret"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("an untrusted node received data: %v", err)
+	}
+}
