@@ -20,7 +20,8 @@ build:
 ## integration tests (with -race), and a short run of every fuzz target.
 test: deps fmt-check vet staticcheck unit fuzz
 
-## deps: install the real services the tests start (PostgreSQL), if missing.
+## deps: install the real services the tests start (PostgreSQL, etcd,
+## Chromium) and build kube-apiserver (cached), if missing.
 deps:
 	@sh scripts/deps.sh
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # deps.sh installs the services the test suite runs for real when they are
 # missing: PostgreSQL 15 (initdb, pg_ctl) for internal/testpg, etcd (Debian
-# etcd-server) and a kube-apiserver built from the Go module proxy
+# etcd-server), Chromium (the OIDC browser-login test) and a kube-apiserver
+# built from the Go module proxy
 # (scripts/kube-apiserver.sh, cached) for internal/testkube. It is
 # idempotent and prints nothing when everything is already present.
 set -eu
@@ -39,6 +40,15 @@ have_etcd() {
 if ! have_postgres; then
 	apt_install postgresql
 	have_postgres || { echo "deps.sh: postgresql installed but initdb/pg_ctl not found" >&2; exit 1; }
+fi
+
+have_chromium() {
+	command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ]
+}
+
+if ! have_chromium; then
+	apt_install chromium
+	have_chromium || { echo "deps.sh: chromium installed but not found" >&2; exit 1; }
 fi
 
 if ! have_etcd; then

@@ -84,6 +84,7 @@ and COFFER_FORMAT, falling back to their VAULT_ equivalents.`,
 		a.kvCommand(),
 		a.policyCommand(),
 		a.secretsCommand(),
+		a.authCommand(),
 		a.auditCommand(),
 	)
 	root.AddCommand(a.genericCommands()...)

@@ -160,7 +160,12 @@ func newID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-func newAccessor(typ string) string {
+// newAccessor names a mount as Vault does: "kv_1a2b3c4d" for secrets
+// engines, "auth_userpass_1a2b3c4d" for auth methods.
+func newAccessor(table, typ string) string {
+	if table == tableAuth {
+		return "auth_" + typ + "_" + newID()[:8]
+	}
 	return typ + "_" + newID()[:8]
 }
 
@@ -188,7 +193,7 @@ func (c *Core) loadMounts(ctx context.Context) ([]*MountEntry, error) {
 	added := false
 	for _, d := range builtinMounts() {
 		if !slices.ContainsFunc(entries, func(m *MountEntry) bool { return m.Path == d.Path }) {
-			d.UUID, d.Accessor = newID(), newAccessor(d.Type)
+			d.UUID, d.Accessor = newID(), newAccessor(d.Table, d.Type)
 			entries = append(entries, d)
 			added = true
 		}

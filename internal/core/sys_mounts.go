@@ -207,7 +207,7 @@ func (c *Core) mount(ctx context.Context, st *unsealedState, m *MountEntry) erro
 			return logical.InvalidRequest("path is already in use at %s", e.Path)
 		}
 	}
-	m.UUID, m.Accessor = newID(), newAccessor(m.Type)
+	m.UUID, m.Accessor = newID(), newAccessor(m.Table, m.Type)
 	if err := c.instantiate(ctx, st, m); err != nil {
 		return err
 	}
