@@ -101,7 +101,9 @@ func TestOIDCLoginBrowserWrongPassword(t *testing.T) {
 	ctx := browser(t)
 	s := newSSOSetup(t)
 	r := s.startOIDCLogin(t)
-	err := chromedp.Do(ctx,
+	stepCtx, cancelSteps := context.WithTimeout(ctx, time.Minute)
+	defer cancelSteps()
+	err := chromedp.Do(stepCtx,
 		chromedp.Navigate(r.authURL(t)),
 		chromedp.WaitVisible(chromedp.ID("username")),
 		chromedp.SendKeys(chromedp.ID("username"), "alice"),
