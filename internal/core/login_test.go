@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/engine/cubbyhole"
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/storage/inmem"
 )
 
@@ -244,5 +246,62 @@ func TestAuthMountValidation(t *testing.T) {
 	}
 	if _, err := do(t, c, logical.ReadOperation, "auth/people/config", "", nil); !errors.Is(err, logical.ErrPermissionDenied) {
 		t.Errorf("non-login path without a token: %v; want permission denied", err)
+	}
+}
+
+// countingBackend counts the writes that reach physical storage.
+type countingBackend struct {
+	storage.Backend
+	writes atomic.Int64
+}
+
+func (b *countingBackend) Put(ctx context.Context, e *storage.Entry) error {
+	b.writes.Add(1)
+	return b.Backend.Put(ctx, e)
+}
+
+func (b *countingBackend) Delete(ctx context.Context, key string) error {
+	b.writes.Add(1)
+	return b.Backend.Delete(ctx, key)
+}
+
+func (b *countingBackend) Transaction(ctx context.Context, ops []storage.TxnOp) error {
+	b.writes.Add(1)
+	return b.Backend.Transaction(ctx, ops)
+}
+
+// TestBatchLoginsWriteNothing checks DESIGN.md §5's promise: once an
+// entity exists, batch-token logins write nothing to storage, and the
+// tokens they issue work.
+func TestBatchLoginsWriteNothing(t *testing.T) {
+	ctx := context.Background()
+	phys := &countingBackend{Backend: inmem.New()}
+	c, err := New(Config{Physical: phys, Factories: map[string]logical.Factory{"cubbyhole": cubbyhole.Factory},
+		AuthFactories: map[string]logical.Factory{"test": testAuthFactory}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Initialize(ctx, InitParams{SecretShares: 1, SecretThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Unseal(ctx, res.Keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, c, logical.UpdateOperation, "sys/auth/machines", res.RootToken, map[string]any{"type": "test", "config": map[string]any{"token_type": "batch"}})
+	login := map[string]any{"password": "pw"}
+	mustDo(t, c, logical.UpdateOperation, "auth/machines/login/robot", "", login) // creates the entity
+	before := phys.writes.Load()
+	for range 20 {
+		a := mustDo(t, c, logical.UpdateOperation, "auth/machines/login/robot", "", login).Auth
+		if !strings.HasPrefix(a.ClientToken, "hvb.") {
+			t.Fatalf("token %q is not a batch token", a.ClientToken[:4])
+		}
+		if _, err := do(t, c, logical.ReadOperation, "auth/token/lookup-self", a.ClientToken, nil); err != nil {
+			t.Fatalf("batch token does not work: %v", err)
+		}
+	}
+	if n := phys.writes.Load() - before; n != 0 {
+		t.Errorf("20 batch logins wrote to storage %d times; want 0", n)
 	}
 }
