@@ -73,9 +73,11 @@ func (b *Backend) apply(ctx context.Context, ops []storage.TxnOp) error {
 	}
 	f := b.raft.Apply(encodeOps(ops), b.timeout)
 	if err := f.Error(); err != nil {
-		if errors.Is(err, hraft.ErrNotLeader) || errors.Is(err, hraft.ErrLeadershipLost) {
-			_, addr := b.Leader()
-			return fmt.Errorf("%w (leader: %q)", ErrNotLeader, addr)
+		if errors.Is(err, hraft.ErrLeadershipLost) {
+			return fmt.Errorf("%w: the write may or may not have been applied", ErrOutcomeUnknown)
+		}
+		if lerr := b.leaderErr(err); lerr != err {
+			return lerr
 		}
 		return fmt.Errorf("storage: raft: apply: %w", err)
 	}

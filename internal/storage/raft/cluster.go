@@ -54,7 +54,7 @@ func (b *Backend) RemovePeer(id string) error {
 }
 
 func (b *Backend) leaderErr(err error) error {
-	if errors.Is(err, hraft.ErrNotLeader) {
+	if errors.Is(err, hraft.ErrNotLeader) || errors.Is(err, hraft.ErrLeadershipLost) {
 		_, addr := b.Leader()
 		return fmt.Errorf("%w (leader: %q)", ErrNotLeader, addr)
 	}
@@ -119,6 +119,18 @@ func (b *Backend) Barrier() (uint64, error) {
 		return 0, err
 	}
 	return b.raft.AppliedIndex(), nil
+}
+
+// LinearizableRead (leader only) makes the next local read linearizable:
+// it notes the commit index, confirms with a quorum that this node still
+// leads (so no newer leader can have acknowledged writes it lacks), then
+// waits until that index is applied here.
+func (b *Backend) LinearizableRead(ctx context.Context) error {
+	idx := b.raft.CommitIndex()
+	if err := b.leaderErr(b.raft.VerifyLeader().Error()); err != nil {
+		return err
+	}
+	return b.WaitApplied(ctx, idx)
 }
 
 // WaitApplied blocks until this node has applied index, or ctx ends.

@@ -29,6 +29,10 @@ var (
 	// ErrNotLeader is returned by writes on a node that is not the leader;
 	// the error names the leader's address when one is known.
 	ErrNotLeader = errors.New("storage: raft: not the leader")
+	// ErrOutcomeUnknown is returned by a write whose leader lost its
+	// leadership before the write committed: a later leader may still apply
+	// it, so the caller must not assume either outcome.
+	ErrOutcomeUnknown = errors.New("storage: raft: leadership lost during the write")
 	// ErrInvalidConfig is returned by Open for an incomplete configuration.
 	ErrInvalidConfig = errors.New("storage: raft: invalid configuration")
 )
@@ -49,6 +53,9 @@ type Config struct {
 	// BindAddr is the cluster listener (host:port); AdvertiseAddr, if set,
 	// is the address other nodes dial (defaults to the bound address).
 	BindAddr, AdvertiseAddr string
+	// DialSource, if set, is the local IP this node dials other nodes from
+	// (multi-homed hosts; tests that cut links by source address).
+	DialSource string
 	// ServerTLS must require and verify client certificates; ClientTLS
 	// carries this node's certificate. Both trust the cluster CA.
 	ServerTLS, ClientTLS *tls.Config
@@ -115,7 +122,16 @@ func Open(cfg Config) (*Backend, error) {
 		}
 		advertise = a
 	}
-	stream, err := newTLSStream(cfg.BindAddr, advertise, cfg.ServerTLS, cfg.ClientTLS)
+	var source net.Addr
+	if cfg.DialSource != "" {
+		ip := net.ParseIP(cfg.DialSource)
+		if ip == nil {
+			b.closeStores()
+			return nil, fmt.Errorf("%w: dial source %q is not an IP address", ErrInvalidConfig, cfg.DialSource)
+		}
+		source = &net.TCPAddr{IP: ip}
+	}
+	stream, err := newTLSStream(cfg.BindAddr, advertise, source, cfg.ServerTLS, cfg.ClientTLS)
 	if err != nil {
 		b.closeStores()
 		return nil, err

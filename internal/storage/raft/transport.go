@@ -17,6 +17,7 @@ import (
 type tlsStream struct {
 	net.Listener
 	advertise net.Addr
+	source    net.Addr
 	client    *tls.Config
 }
 
@@ -24,7 +25,7 @@ var _ hraft.StreamLayer = (*tlsStream)(nil)
 
 // newTLSStream listens on bind. server must require and verify client
 // certificates; client must carry this node's certificate and the CA.
-func newTLSStream(bind string, advertise net.Addr, server, client *tls.Config) (*tlsStream, error) {
+func newTLSStream(bind string, advertise, source net.Addr, server, client *tls.Config) (*tlsStream, error) {
 	if server == nil || client == nil {
 		return nil, errors.New("storage: raft: the cluster transport needs TLS configurations")
 	}
@@ -38,12 +39,12 @@ func newTLSStream(bind string, advertise net.Addr, server, client *tls.Config) (
 	if advertise == nil {
 		advertise = ln.Addr()
 	}
-	return &tlsStream{Listener: ln, advertise: advertise, client: client}, nil
+	return &tlsStream{Listener: ln, advertise: advertise, source: source, client: client}, nil
 }
 
 // Dial implements raft.StreamLayer.
 func (s *tlsStream) Dial(address hraft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout}, Config: s.client}
+	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: timeout, LocalAddr: s.source}, Config: s.client}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return d.DialContext(ctx, "tcp", string(address))
