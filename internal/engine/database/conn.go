@@ -68,10 +68,18 @@ func getJSON[T any](ctx context.Context, s storage.Backend, key string) (*T, err
 	return &v, nil
 }
 
-func putJSON(ctx context.Context, s storage.Backend, key string, v any) error {
+func encodeJSON(v any) ([]byte, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("database: encode %q: %w", key, err)
+		return nil, fmt.Errorf("database: encode: %w", err)
+	}
+	return raw, nil
+}
+
+func putJSON(ctx context.Context, s storage.Backend, key string, v any) error {
+	raw, err := encodeJSON(v)
+	if err != nil {
+		return err
 	}
 	if err := s.Put(ctx, &storage.Entry{Key: key, Value: raw}); err != nil {
 		return fmt.Errorf("database: write %q: %w", key, err)

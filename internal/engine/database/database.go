@@ -23,6 +23,10 @@ const PluginName = "postgresql-database-plugin"
 // rotationTick is how often the engine checks static roles for rotation.
 const rotationTick = time.Second
 
+// reconcileInterval is how often interrupted password changes are retried
+// (the first tick after start always tries).
+const reconcileInterval = 30 * time.Second
+
 // ErrNilConfig is returned by Factory when it gets no BackendConfig.
 var ErrNilConfig = errors.New("database: nil backend config")
 
@@ -98,16 +102,24 @@ func (b *backend) Cleanup(context.Context) {
 	}
 }
 
-// rotationLoop rotates static roles whose period elapsed, every tick.
+// rotationLoop settles interrupted password changes (the rotation journal)
+// and rotates static roles whose period elapsed, every tick.
 func (b *backend) rotationLoop(ctx context.Context, tick time.Duration) {
 	defer close(b.done)
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	var lastReconcile time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if now := time.Now(); now.Sub(lastReconcile) >= reconcileInterval {
+				lastReconcile = now
+				b.rotMu.Lock()
+				b.reconcile(ctx)
+				b.rotMu.Unlock()
+			}
 			b.rotateDue(ctx)
 		}
 	}

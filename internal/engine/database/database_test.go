@@ -2,12 +2,15 @@ package database
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/lease"
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/storage/inmem"
 )
 
@@ -236,5 +239,64 @@ func TestExpiryRetriedUntilDatabaseReturns(t *testing.T) {
 			t.Fatal("lease still stored after revocation")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// failCommit makes the next storage transaction fail, as a crash between
+// the database accepting a password and Coffer storing it would.
+type failCommit struct {
+	storage.Backend
+	fail atomic.Bool
+}
+
+func (f *failCommit) Transaction(ctx context.Context, ops []storage.TxnOp) error {
+	if f.fail.CompareAndSwap(true, false) {
+		return errors.New("injected commit failure")
+	}
+	return f.Backend.Transaction(ctx, ops)
+}
+
+// TestInterruptedRotationsAreSettled loses the commit of a static-role and
+// a root rotation after the database took the new password: the journal
+// lets the engine recover both, so the stored credentials work again.
+func TestInterruptedRotationsAreSettled(t *testing.T) {
+	fc := &failCommit{Backend: inmem.New()}
+	e := newEnvWith(t, fc)
+	e.superExec(t, `CREATE ROLE app WITH LOGIN PASSWORD 'app-old-password'`)
+	e.must(t, logical.CreateOperation, "static-roles/app", map[string]any{
+		"db_name": "pg", "username": "app", "rotation_period": "24h"})
+	before := e.must(t, logical.ReadOperation, "static-creds/app", nil).Data["password"].(string)
+
+	fc.fail.Store(true)
+	if _, err := e.do(logical.UpdateOperation, "rotate-role/app", nil); err == nil {
+		t.Fatal("rotation with a failed commit reported success")
+	}
+	if e.canLogin("app", before) {
+		t.Fatal("the database did not take the new password; the test injects the failure too late")
+	}
+	fc.fail.Store(true)
+	if _, err := e.do(logical.UpdateOperation, "rotate-root/pg", nil); err == nil {
+		t.Fatal("root rotation with a failed commit reported success")
+	}
+	if e.canLogin(adminUser, e.adminPassword) {
+		t.Fatal("the database still takes the old root password")
+	}
+
+	e.b.rotMu.Lock()
+	e.b.reconcile(context.Background())
+	e.b.rotMu.Unlock()
+	after := e.must(t, logical.ReadOperation, "static-creds/app", nil).Data["password"].(string)
+	if after == before || !e.canLogin("app", after) {
+		t.Fatal("the static role's stored password does not work after reconcile")
+	}
+	resp := e.must(t, logical.ReadOperation, "creds/ro", nil) // needs the root password
+	if !e.canLogin(resp.Data["username"].(string), resp.Data["password"].(string)) {
+		t.Fatal("dynamic credentials do not work after the root password was reconciled")
+	}
+	if keys, err := e.b.store.List(context.Background(), journalPrefix+journalStatic+"/"); err != nil || len(keys) != 0 {
+		t.Fatalf("journal not empty after reconcile: %v, %v", keys, err)
+	}
+	if keys, err := e.b.store.List(context.Background(), journalPrefix+journalRoot+"/"); err != nil || len(keys) != 0 {
+		t.Fatalf("root journal not empty after reconcile: %v, %v", keys, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cofferdev/coffer/internal/lease"
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/storage/inmem"
 	"github.com/cofferdev/coffer/internal/testpg"
 )
@@ -35,13 +36,16 @@ type env struct {
 
 const adminUser = "coffer_admin"
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, inmem.New()) }
+
+// newEnvWith is newEnv over the given engine storage.
+func newEnvWith(t *testing.T, store storage.Backend) *env {
 	t.Helper()
 	e := &env{pg: testpg.Start(t), clock: &testClock{}, adminPassword: "Admin-pass-1"}
 	e.superExec(t,
 		`CREATE ROLE `+adminUser+` WITH SUPERUSER LOGIN PASSWORD '`+e.adminPassword+`'`,
 		`CREATE TABLE granted (id int)`, `CREATE TABLE other (id int)`, `INSERT INTO granted VALUES (1)`)
-	conf := &logical.BackendConfig{Storage: inmem.New(), MountPath: "database/",
+	conf := &logical.BackendConfig{Storage: store, MountPath: "database/",
 		System: logical.StaticSystemView{DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour}}
 	e.b = newBackend(conf, 50*time.Millisecond, e.clock.now)
 	t.Cleanup(func() { e.b.Cleanup(context.Background()) })

@@ -36,12 +36,16 @@ func (b *backend) rotateRoot(ctx context.Context, _ *logical.Request, d *logical
 	if len(stmts) == 0 {
 		stmts = defaultRootStatements
 	}
+	if err := b.beginRotation(ctx, journalRoot, name, password); err != nil {
+		return nil, err
+	}
 	vars := map[string]string{"name": c.Username, "username": c.Username, "password": password}
 	if err := execStatements(ctx, p, stmts, vars); err != nil {
 		return nil, dbError("failed to update user", err)
 	}
 	c.Password = password
-	if err := putJSON(ctx, b.store, "config/"+name, c); err != nil {
+	if err := b.commitRotation(ctx, journalRoot, name, "config/"+name, c); err != nil {
+		b.closePool(name)
 		return nil, err
 	}
 	b.closePool(name)

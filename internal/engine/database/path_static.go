@@ -169,12 +169,15 @@ func (b *backend) rotateLocked(ctx context.Context, name string, s *staticRole) 
 	if len(stmts) == 0 {
 		stmts = defaultRotationStatements
 	}
+	if err := b.beginRotation(ctx, journalStatic, name, password); err != nil {
+		return err
+	}
 	vars := map[string]string{"name": s.Username, "username": s.Username, "password": password}
 	if err := execStatements(ctx, p, stmts, vars); err != nil {
 		return dbError("error rotating password of "+s.Username, err)
 	}
 	s.Password, s.LastRotation = password, b.now()
-	return putJSON(ctx, b.store, "static-role/"+name, s)
+	return b.commitRotation(ctx, journalStatic, name, "static-role/"+name, s)
 }
 
 // rotateDue rotates every static role whose rotation period has elapsed.
