@@ -68,6 +68,11 @@ func (v mountSystemView) DefaultLeaseTTL() time.Duration {
 	return v.c.defaultTTL
 }
 
+// GeneratePassword implements logical.PasswordGenerator.
+func (v mountSystemView) GeneratePassword(ctx context.Context, policy string) (string, error) {
+	return v.c.GeneratePassword(ctx, policy)
+}
+
 func (v mountSystemView) MaxLeaseTTL() time.Duration {
 	if d := v.cfg.Load().MaxLeaseTTL; d != 0 {
 		return d

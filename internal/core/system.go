@@ -15,6 +15,7 @@ func newSystemBackend(c *Core, st *unsealedState) logical.Backend {
 	paths = append(paths, c.mountPaths(st)...)
 	paths = append(paths, c.authPaths(st)...)
 	paths = append(paths, c.policyPaths(st)...)
+	paths = append(paths, c.passwordPolicyPaths()...)
 	paths = append(paths, c.capabilityPaths(st)...)
 	paths = append(paths, c.policyCheckPaths(st)...)
 	paths = append(paths, c.wrappingPaths(st)...)

@@ -16,6 +16,12 @@ type SystemView interface {
 	MaxLeaseTTL() time.Duration
 }
 
+// PasswordGenerator is implemented by system views that can generate a
+// password from a named password policy (sys/policies/password).
+type PasswordGenerator interface {
+	GeneratePassword(ctx context.Context, policy string) (string, error)
+}
+
 // BackendConfig is handed to a Factory when a mount is created or the core
 // unseals.
 type BackendConfig struct {

@@ -185,6 +185,11 @@ func splitStatements(stmts []string) []string {
 func execStatements(ctx context.Context, p *pgxpool.Pool, stmts []string, vars map[string]string) error {
 	pairs := make([]string, 0, 2*len(vars))
 	for k, v := range vars {
+		if k == "password" {
+			// Statements quote it as '{{password}}'; a password policy may
+			// allow a quote, which SQL writes doubled.
+			v = strings.ReplaceAll(v, "'", "''")
+		}
 		pairs = append(pairs, "{{"+k+"}}", v)
 	}
 	r := strings.NewReplacer(pairs...)

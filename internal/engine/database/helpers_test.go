@@ -41,12 +41,17 @@ func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, inmem.New()) }
 // newEnvWith is newEnv over the given engine storage.
 func newEnvWith(t *testing.T, store storage.Backend) *env {
 	t.Helper()
+	return newEnvSystem(t, store, logical.StaticSystemView{DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour})
+}
+
+// newEnvSystem is newEnv over the given storage and system view.
+func newEnvSystem(t *testing.T, store storage.Backend, system logical.SystemView) *env {
+	t.Helper()
 	e := &env{pg: testpg.Start(t), clock: &testClock{}, adminPassword: "Admin-pass-1"}
 	e.superExec(t,
 		`CREATE ROLE `+adminUser+` WITH SUPERUSER LOGIN PASSWORD '`+e.adminPassword+`'`,
 		`CREATE TABLE granted (id int)`, `CREATE TABLE other (id int)`, `INSERT INTO granted VALUES (1)`)
-	conf := &logical.BackendConfig{Storage: store, MountPath: "database/",
-		System: logical.StaticSystemView{DefaultTTL: time.Hour, MaxTTL: 24 * time.Hour}}
+	conf := &logical.BackendConfig{Storage: store, MountPath: "database/", System: system}
 	e.b = newBackend(conf, 50*time.Millisecond, e.clock.now)
 	t.Cleanup(func() { e.b.Cleanup(context.Background()) })
 	e.must(t, logical.UpdateOperation, "config/pg", map[string]any{

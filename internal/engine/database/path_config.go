@@ -106,12 +106,7 @@ func (b *backend) configWrite(ctx context.Context, _ *logical.Request, d *logica
 		return nil, err
 	}
 	b.closePool(name)
-	resp := &logical.Response{NoContent: true}
-	if c.PasswordPolicy != "" {
-		resp.Warn("password_policy is stored but Coffer generates passwords with its default generator " +
-			"(20 characters of [A-Za-z0-9-], at least one of each class)")
-	}
-	return resp, nil
+	return &logical.Response{NoContent: true}, nil
 }
 
 func applyConfigFields(c *dbConfig, d *logical.FieldData) error {

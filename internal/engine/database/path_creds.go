@@ -85,7 +85,7 @@ func (b *backend) credsRead(ctx context.Context, req *logical.Request, d *logica
 	if err != nil {
 		return nil, logical.InvalidRequest("%v", err)
 	}
-	password, err := generatePassword()
+	password, err := b.newPassword(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ func (b *backend) rotateRoot(ctx context.Context, _ *logical.Request, d *logical
 	if c.Username == "" {
 		return nil, logical.InvalidRequest("config %q has no username to rotate", name)
 	}
-	password, err := generatePassword()
+	password, err := b.newPassword(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -161,7 +161,7 @@ func (b *backend) rotateLocked(ctx context.Context, name string, s *staticRole) 
 	if err != nil {
 		return err
 	}
-	password, err := generatePassword()
+	password, err := b.newPassword(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package database
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"math/big"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/cofferdev/coffer/internal/logical"
 )
 
 // Default password generator: 20 characters from [A-Za-z0-9-] with at least
@@ -44,6 +47,24 @@ func randomFrom(alphabet string, n int) (string, error) {
 }
 
 // generatePassword returns a password from the default generator.
+// newPassword generates a password for a database account of config c:
+// from c's password_policy (sys/policies/password) when it names one,
+// else from the default generator.
+func (b *backend) newPassword(ctx context.Context, c *dbConfig) (string, error) {
+	if c == nil || c.PasswordPolicy == "" {
+		return generatePassword()
+	}
+	g, ok := b.system.(logical.PasswordGenerator)
+	if !ok {
+		return "", logical.InvalidRequest("password_policy %q cannot be used: this server has no password policies", c.PasswordPolicy)
+	}
+	pw, err := g.GeneratePassword(ctx, c.PasswordPolicy)
+	if err != nil {
+		return "", fmt.Errorf("database: password_policy %q: %w", c.PasswordPolicy, err)
+	}
+	return pw, nil
+}
+
 func generatePassword() (string, error) {
 	for {
 		p, err := randomFrom(passwordChars, passwordLength)
