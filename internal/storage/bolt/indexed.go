@@ -110,3 +110,12 @@ func (b *Backend) WriteSnapshot(w io.Writer) (int64, error) {
 	}
 	return n, nil
 }
+
+// Sync flushes the database file to disk; with Options.NoSync it is how a
+// caller makes the file durable at a point of its choosing.
+func (b *Backend) Sync() error {
+	if err := b.db.Sync(); err != nil {
+		return fmt.Errorf("storage: bolt: sync: %w", err)
+	}
+	return nil
+}

@@ -26,12 +26,43 @@ type fsm struct {
 
 var _ hraft.BatchingFSM = (*fsm)(nil)
 
-func openFSM(dir string) (*fsm, error) {
-	db, err := bolt.Open(filepath.Join(dir, "fsm"), bolt.Options{})
-	if err != nil {
-		return nil, err
+// cleanMarker is written, after a final sync of the state machine, when a
+// node stops cleanly, and removed when it starts.
+const cleanMarker = "fsm-clean"
+
+// openFSM opens the state machine. It is not synced to disk per batch
+// (the raft log is, and is the source of truth), so it is trusted at start
+// only if the node stopped cleanly; otherwise it is wiped and rebuilt from
+// the latest snapshot and the log. trusted tells the caller which.
+func openFSM(dir string) (f *fsm, trusted bool, err error) {
+	marker := filepath.Join(dir, cleanMarker)
+	_, statErr := os.Stat(marker)
+	trusted = statErr == nil
+	if trusted {
+		if err := os.Remove(marker); err != nil {
+			return nil, false, fmt.Errorf("storage: raft: clear clean-stop marker: %w", err)
+		}
+		if err := syncDir(dir); err != nil {
+			return nil, false, err
+		}
+	} else if err := os.RemoveAll(filepath.Join(dir, "fsm")); err != nil {
+		return nil, false, fmt.Errorf("storage: raft: discard state machine after an unclean stop: %w", err)
 	}
-	return &fsm{dir: dir, db: db}, nil
+	db, err := bolt.Open(filepath.Join(dir, "fsm"), bolt.Options{NoSync: true})
+	if err != nil {
+		return nil, false, err
+	}
+	return &fsm{dir: dir, db: db}, trusted, nil
+}
+
+// syncDir makes a directory's entries (a created or removed file) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Apply implements raft.FSM for one entry.
@@ -127,7 +158,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if err := os.Rename(tmp, live); err != nil {
 		return fmt.Errorf("storage: raft: install snapshot: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(f.dir, "fsm"), bolt.Options{})
+	db, err := bolt.Open(filepath.Join(f.dir, "fsm"), bolt.Options{NoSync: true})
 	if err != nil {
 		return fmt.Errorf("storage: raft: reopen after restore: %w", err)
 	}
@@ -135,10 +166,30 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	return os.RemoveAll(tmpDir)
 }
 
-func (f *fsm) close() error {
+// close syncs and closes the state machine and, if both worked, marks the
+// stop as clean so the next start trusts it.
+func (f *fsm) close(clean bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.db.Close()
+	err := f.db.Sync()
+	if cerr := f.db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || !clean {
+		return err
+	}
+	m, err := os.OpenFile(filepath.Join(f.dir, cleanMarker), os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := m.Sync(); err != nil {
+		m.Close()
+		return err
+	}
+	if err := m.Close(); err != nil {
+		return err
+	}
+	return syncDir(f.dir)
 }
 
 type fsmSnapshot struct{ f *fsm }

@@ -2,6 +2,7 @@ package raft
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"testing"
@@ -42,12 +43,27 @@ func testCluster(t testing.TB, n int) (*CA, []*Backend) {
 		t.Fatal(err)
 	}
 	waitLeader(t, nodes[:1])
-	for _, nd := range nodes[1:] {
-		if err := nodes[0].AddVoter(nd.NodeID(), nd.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
+	for i, nd := range nodes[1:] {
+		addVoter(t, nodes[:i+1], nd)
 	}
 	return ca, nodes
+}
+
+// addVoter adds nd through whichever of members leads, retrying while a
+// loaded machine makes leadership flap.
+func addVoter(t testing.TB, members []*Backend, nd *Backend) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		err := waitLeader(t, members).AddVoter(nd.NodeID(), nd.LocalAddr())
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, ErrNotLeader) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // waitLeader waits until one of nodes leads and returns it.

@@ -65,10 +65,8 @@ func startProxiedCluster(t *testing.T) *proxiedCluster {
 		t.Fatal(err)
 	}
 	waitLeader(t, pc.nodes[:1])
-	for _, nd := range pc.nodes[1:] {
-		if err := pc.nodes[0].AddVoter(nd.NodeID(), nd.LocalAddr()); err != nil {
-			t.Fatal(err)
-		}
+	for i, nd := range pc.nodes[1:] {
+		addVoter(t, pc.nodes[:i+1], nd)
 	}
 	return pc
 }

@@ -86,6 +86,9 @@ type Backend struct {
 	cfg       Config
 	raft      *hraft.Raft
 	fsm       *fsm
+	// fsmTrusted is false when the state machine was rebuilt at start (an
+	// unclean stop): raft then restores the latest snapshot into it.
+	fsmTrusted bool
 	logs      *countingLogs
 	wal       *wal.WAL
 	meta      *metadb.BoltMetaDB
@@ -172,15 +175,19 @@ func (b *Backend) openStores() error {
 	if b.snaps, err = hraft.NewFileSnapshotStoreWithLogger(b.cfg.Dir, retain, b.hclog("snapshots")); err != nil {
 		return fmt.Errorf("storage: raft: snapshot store: %w", err)
 	}
-	if b.fsm, err = openFSM(b.cfg.Dir); err != nil {
+	if b.fsm, b.fsmTrusted, err = openFSM(b.cfg.Dir); err != nil {
 		return fmt.Errorf("storage: raft: state machine: %w", err)
 	}
 	return nil
 }
 
-func (b *Backend) closeStores() {
+func (b *Backend) closeStores() { b.closeStoresClean(false) }
+
+// closeStoresClean closes the stores; clean marks the state machine as
+// consistent with the log for the next start.
+func (b *Backend) closeStoresClean(clean bool) {
 	if b.fsm != nil {
-		_ = b.fsm.close()
+		_ = b.fsm.close(clean)
 	}
 	if b.wal != nil {
 		_ = b.wal.Close()
@@ -196,9 +203,11 @@ func (b *Backend) raftConfig() *hraft.Config {
 	rc.Logger = b.hclog("raft")
 	// Many concurrent writes share one log append (one fsync).
 	rc.BatchApplyCh = true
-	// The state machine keeps its applied index, so a restart does not
-	// reload it from a snapshot (start-up cost independent of data size).
-	rc.NoSnapshotRestoreOnStart = true
+	// The state machine keeps its applied index, so a restart after a
+	// clean stop does not reload it from a snapshot (start-up cost
+	// independent of data size); after an unclean stop it was wiped and
+	// raft restores the latest snapshot, then replays the log.
+	rc.NoSnapshotRestoreOnStart = b.fsmTrusted
 	rc.SnapshotThreshold = 8192
 	if b.cfg.SnapshotThreshold > 0 {
 		rc.SnapshotThreshold = b.cfg.SnapshotThreshold
@@ -272,7 +281,7 @@ func (b *Backend) Close() error {
 	if terr := b.transport.Close(); err == nil {
 		err = terr
 	}
-	b.closeStores()
+	b.closeStoresClean(err == nil)
 	return err
 }
 

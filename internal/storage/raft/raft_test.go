@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -170,6 +173,9 @@ func TestRestartKeepsState(t *testing.T) {
 	}
 	nd = testNode(t, ca, "solo", dir)
 	t.Cleanup(func() { _ = nd.Close() })
+	if !nd.fsmTrusted {
+		t.Fatal("the state machine of a cleanly stopped node was not trusted")
+	}
 	if err := nd.Bootstrap(); err != nil { // no-op: the node has state
 		t.Fatal(err)
 	}
@@ -229,5 +235,54 @@ func TestTransportRefusesUnauthenticatedPeers(t *testing.T) {
 	_ = leader.AddVoter("intruder", intruder.LocalAddr())
 	if _, err := intruder.Get(ctx, "secret"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("an untrusted node received data: %v", err)
+	}
+}
+
+// TestUncleanStopRebuilds reopens a node whose state machine was not
+// marked clean (as after a crash or power loss): it is discarded and
+// rebuilt from the latest snapshot and the log, with every write back.
+func TestUncleanStopRebuilds(t *testing.T) {
+	ctx := context.Background()
+	ca, err := NewCA("unclean")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	nd := testNode(t, ca, "solo", dir)
+	if err := nd.Bootstrap(); err != nil {
+		t.Fatal(err)
+	}
+	waitLeader(t, []*Backend{nd})
+	for i := range 150 { // past SnapshotThreshold (64): a snapshot plus later log entries
+		if err := nd.Put(ctx, &storage.Entry{Key: fmt.Sprintf("u/%03d", i), Value: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nd.SaveSnapshot(io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for i := 150; i < 200; i++ {
+		if err := nd.Put(ctx, &storage.Entry{Key: fmt.Sprintf("u/%03d", i), Value: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := nd.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, cleanMarker)); err != nil {
+		t.Fatalf("a clean stop left no marker: %v", err)
+	}
+	nd = testNode(t, ca, "solo", dir)
+	t.Cleanup(func() { _ = nd.Close() })
+	if nd.fsmTrusted {
+		t.Fatal("a state machine without the clean-stop marker was trusted")
+	}
+	waitLeader(t, []*Backend{nd})
+	if err := nd.WaitApplied(ctx, nd.CommitIndex()); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := nd.List(ctx, "u/")
+	if err != nil || len(keys) != 200 {
+		t.Fatalf("rebuilt node lists %d keys, %v; want 200", len(keys), err)
 	}
 }
