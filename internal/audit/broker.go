@@ -8,7 +8,10 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/cofferdev/coffer/internal/logical"
 )
 
 // BrokerOptions are a Broker's dependencies.
@@ -39,10 +42,10 @@ type Broker struct {
 	sinks  []*sink
 	logger *slog.Logger
 	now    func() time.Time
-	// mu guards pub and closed.
+	// mu guards pub.
 	mu     sync.RWMutex
 	pub    ed25519.PublicKey
-	closed bool
+	closed atomic.Bool
 	stop   chan struct{}
 	done   chan struct{}
 }
@@ -144,10 +147,7 @@ func (b *Broker) Log(e *Entry) error {
 	if !b.Enabled() {
 		return nil
 	}
-	b.mu.RLock()
-	closed := b.closed
-	b.mu.RUnlock()
-	if closed {
+	if b.closed.Load() {
 		return ErrClosed
 	}
 	now := b.now()
@@ -166,6 +166,44 @@ func (b *Broker) Log(e *Entry) error {
 		return ErrNoSink
 	}
 	return nil
+}
+
+// LogRequest is Log(NewRequestEntry(now, req, mountPoint, caller, reqErr))
+// without building the entry on the heap.
+func (b *Broker) LogRequest(now time.Time, req *logical.Request, mountPoint string, caller *Caller, reqErr error) error {
+	if !b.Enabled() {
+		return nil
+	}
+	var p entryParts
+	p.request(now, req, mountPoint, caller, reqErr, false)
+	// entryParts.link(false), inline so that p stays on the stack.
+	p.e.Request = &p.req
+	if p.hasAuth {
+		p.e.Auth = &p.auth
+	}
+	return b.Log(&p.e)
+}
+
+// LogResponse is Log(NewResponseEntry(now, req, mountPoint, caller, resp,
+// status, respErr)) without building the entry on the heap.
+func (b *Broker) LogResponse(now time.Time, req *logical.Request, mountPoint string, caller *Caller, resp *logical.Response, status int, respErr error) error {
+	if !b.Enabled() {
+		return nil
+	}
+	var p entryParts
+	p.response(now, req, mountPoint, caller, resp, status, respErr, false)
+	// entryParts.link(true), inline so that p stays on the stack.
+	p.e.Request, p.e.Response = &p.req, &p.resp
+	if p.hasAuth {
+		p.e.Auth = &p.auth
+	}
+	if p.hasRAuth {
+		p.resp.Auth = &p.rauth
+	}
+	if p.hasWrap {
+		p.resp.WrapInfo = &p.wrap
+	}
+	return b.Log(&p.e)
 }
 
 func (b *Broker) report(s *sink, err error) {
@@ -236,13 +274,9 @@ func (b *Broker) Reopen() error {
 // Close writes final checkpoints (if unsealed), closes every sink and stops
 // the checkpoint timer. Log fails with ErrClosed afterwards.
 func (b *Broker) Close() error {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
+	if !b.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	b.closed = true
-	b.mu.Unlock()
 	close(b.stop)
 	<-b.done
 	now := b.now()

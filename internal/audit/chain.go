@@ -33,19 +33,33 @@ type chain struct {
 	firstUnsigned time.Time
 }
 
+// linePrefixRoom is the room an entry buffer keeps before its body for
+// the line's {"seq":N,"prev_hash":"<64 hex>", prefix (at most 107 bytes, the
+// last of which overwrites the body's opening brace).
+const linePrefixRoom = 112
+
 // line builds the next line (without newline) from a JSON object body.
 func (c *chain) line(body []byte) []byte {
-	prev := ""
+	buf := make([]byte, linePrefixRoom, linePrefixRoom+len(body)+1)
+	return c.lineInto(append(buf, body...))
+}
+
+// lineInto turns buf, linePrefixRoom bytes of room followed by a JSON
+// object body, into the next line in place: the prefix is written just
+// before the body, over its opening brace. It returns the line (a suffix
+// of buf, without newline).
+func (c *chain) lineInto(buf []byte) []byte {
+	var pre [linePrefixRoom + 1]byte
+	p := append(pre[:0], `{"seq":`...)
+	p = strconv.AppendUint(p, c.seq+1, 10)
+	p = append(p, `,"prev_hash":"`...)
 	if c.started {
-		prev = hex.EncodeToString(c.last[:])
+		p = hex.AppendEncode(p, c.last[:])
 	}
-	out := make([]byte, 0, len(body)+110)
-	out = append(out, `{"seq":`...)
-	out = strconv.AppendUint(out, c.seq+1, 10)
-	out = append(out, `,"prev_hash":"`...)
-	out = append(out, prev...)
-	out = append(out, `",`...)
-	return append(out, body[1:]...)
+	p = append(p, `",`...)
+	start := linePrefixRoom + 1 - len(p)
+	copy(buf[start:], p)
+	return buf[start:]
 }
 
 // commit advances the chain past a line that was written.

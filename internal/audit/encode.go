@@ -3,23 +3,30 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+	"time"
+
+	"github.com/cofferdev/coffer/internal/jsonenc"
 )
 
 // appendEntry encodes e as one JSON object, redacting as it goes. It is the
 // fast path of json.Marshal(h.redact(e)) and produces the same JSON value
-// (TestAppendEntryMatchesRedact): no intermediate maps, no reflection.
-// Fields follow the order of Entry's declaration; map keys are sorted.
+// (TestAppendEntryMatchesRedact): no intermediate maps, no reflection, no
+// allocation for the usual shapes. Fields follow the order of Entry's
+// declaration; map keys are sorted.
 func (h *hasher) appendEntry(b []byte, e *Entry) []byte {
 	b = append(b, `{"type":`...)
-	b = appendString(b, e.Type)
+	b = jsonenc.AppendString(b, e.Type)
 	b = append(b, `,"time":`...)
-	b = appendString(b, e.Time)
-	if a := h.auth(e.Auth); a != nil {
-		b = appendAuth(append(b, `,"auth":`...), a)
+	if e.Time == "" && !e.at.IsZero() {
+		// RFC 3339 needs no JSON escaping.
+		b = append(e.at.UTC().AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
+	} else {
+		b = jsonenc.AppendString(b, e.Time)
+	}
+	if e.Auth != nil {
+		b = h.appendAuth(append(b, `,"auth":`...), e.Auth)
 	}
 	if r := e.Request; r != nil {
 		b = h.appendRequest(append(b, `,"request":`...), r)
@@ -28,9 +35,17 @@ func (h *hasher) appendEntry(b []byte, e *Entry) []byte {
 		b = h.appendResponse(append(b, `,"response":`...), r)
 	}
 	if e.Error != "" {
-		b = appendString(append(b, `,"error":`...), e.Error)
+		b = jsonenc.AppendString(append(b, `,"error":`...), e.Error)
 	}
 	return append(b, '}')
+}
+
+// key appends the comma (unless first) and "name": of the next field.
+func key(b []byte, first bool, name string) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	return append(jsonenc.AppendString(b, name), ':')
 }
 
 // field appends ,"name":"value" when value is not empty; first is the
@@ -39,32 +54,45 @@ func field(b []byte, first bool, name, value string) ([]byte, bool) {
 	if value == "" {
 		return b, first
 	}
-	if !first {
-		b = append(b, ',')
-	}
-	b = appendString(b, name)
-	b = append(b, ':')
-	return appendString(b, value), false
+	return jsonenc.AppendString(key(b, first, name), value), false
 }
 
-func appendAuth(b []byte, a *Auth) []byte {
+// secretField is field for a value that is hashed (or left out while
+// sealed; written plain with log_raw).
+func (h *hasher) secretField(b []byte, first bool, name, value string) ([]byte, bool) {
+	if value == "" || !h.canRedact() {
+		return b, first
+	}
+	return h.appendSecret(key(b, first, name), value), false
+}
+
+// accessorField is secretField for an accessor, which hmac_accessor=false
+// writes plain.
+func (h *hasher) accessorField(b []byte, first bool, name, value string) ([]byte, bool) {
+	if !h.hashAccessor {
+		return field(b, first, name, value)
+	}
+	return h.secretField(b, first, name, value)
+}
+
+func (h *hasher) appendAuth(b []byte, a *Auth) []byte {
 	b = append(b, '{')
 	f := true
-	b, f = field(b, f, "client_token", a.ClientToken)
-	b, f = field(b, f, "accessor", a.Accessor)
+	if a.tokenID != "" && h.key != nil && !h.raw {
+		ch := h.callers.get(h, a)
+		b, f = field(b, f, "client_token", ch.token)
+		if h.hashAccessor {
+			b, f = field(b, f, "accessor", ch.accessorMAC)
+		} else {
+			b, f = field(b, f, "accessor", a.Accessor)
+		}
+	} else {
+		b, f = h.secretField(b, f, "client_token", a.ClientToken)
+		b, f = h.accessorField(b, f, "accessor", a.Accessor)
+	}
 	b, f = field(b, f, "display_name", a.DisplayName)
 	if len(a.Policies) > 0 {
-		if !f {
-			b = append(b, ',')
-		}
-		b = append(b, `"policies":[`...)
-		for i, p := range a.Policies {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, p)
-		}
-		b, f = append(b, ']'), false
+		b, f = jsonenc.AppendStrings(key(b, f, "policies"), a.Policies), false
 	}
 	b, f = field(b, f, "entity_id", a.EntityID)
 	b, _ = field(b, f, "token_type", a.TokenType)
@@ -75,28 +103,43 @@ func (h *hasher) appendRequest(b []byte, r *Request) []byte {
 	b = append(b, '{')
 	f := true
 	b, f = field(b, f, "id", r.ID)
-	if !f {
-		b = append(b, ',')
-	}
-	b = appendString(append(b, `"operation":`...), r.Operation)
-	b = appendString(append(b, `,"path":`...), r.Path)
+	b = jsonenc.AppendString(key(b, f, "operation"), r.Operation)
+	b = jsonenc.AppendString(append(b, `,"path":`...), r.Path)
 	b, _ = field(b, false, "mount_point", r.MountPoint)
-	if d := h.dataOrNil(r.Data); d != nil {
-		b = h.appendMap(append(b, `,"data":`...), d)
+	if len(r.Data) > 0 && h.canRedact() {
+		b = h.appendMap(append(b, `,"data":`...), r.Data)
 	}
 	b, _ = field(b, false, "remote_address", r.RemoteAddress)
-	if hdr := h.headersOf(r.Headers); hdr != nil {
-		b = append(b, `,"headers":{`...)
-		for i, k := range slices.Sorted(maps.Keys(hdr)) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = h.appendValue(append(appendString(b, k), ':'), hdr[k], false)
-		}
-		b = append(b, '}')
-	}
+	b = h.appendHeaders(b, r.Headers)
 	if r.WrapTTL != 0 {
 		b = strconv.AppendInt(append(b, `,"wrap_ttl":`...), r.WrapTTL, 10)
+	}
+	return append(b, '}')
+}
+
+// appendHeaders appends ,"headers":{...} with the configured headers hdr
+// has, if any, sorted by name.
+func (h *hasher) appendHeaders(b []byte, hdr map[string][]string) []byte {
+	if len(h.headers) == 0 || len(hdr) == 0 {
+		return b
+	}
+	var buf [8]string
+	names := buf[:0]
+	for _, name := range h.headers {
+		if _, ok := hdr[name]; ok {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return b
+	}
+	slices.Sort(names)
+	b = append(b, `,"headers":{`...)
+	for i, k := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.AppendStrings(append(jsonenc.AppendString(b, k), ':'), hdr[k])
 	}
 	return append(b, '}')
 }
@@ -107,28 +150,18 @@ func (h *hasher) appendResponse(b []byte, r *Response) []byte {
 	if r.Status != 0 {
 		b, f = strconv.AppendInt(append(b, `"status":`...), int64(r.Status), 10), false
 	}
-	comma := func() {
-		if !f {
-			b = append(b, ',')
-		}
-		f = false
+	if len(r.Data) > 0 && h.canRedact() {
+		b, f = h.appendMap(key(b, f, "data"), r.Data), false
 	}
-	if d := h.dataOrNil(r.Data); d != nil {
-		comma()
-		b = h.appendMap(append(b, `"data":`...), d)
-	}
-	if a := h.auth(r.Auth); a != nil {
-		comma()
-		b = appendAuth(append(b, `"auth":`...), a)
+	if r.Auth != nil {
+		b, f = h.appendAuth(key(b, f, "auth"), r.Auth), false
 	}
 	if wi := r.WrapInfo; wi != nil {
-		comma()
-		b = h.appendWrapInfo(append(b, `"wrap_info":`...), wi)
+		b, f = h.appendWrapInfo(key(b, f, "wrap_info"), wi), false
 	}
 	b, f = field(b, f, "lease_id", r.LeaseID)
 	if len(r.Warnings) > 0 {
-		comma()
-		b = h.appendValue(append(b, `"warnings":`...), r.Warnings, false)
+		b = jsonenc.AppendStrings(key(b, f, "warnings"), r.Warnings)
 	}
 	return append(b, '}')
 }
@@ -136,52 +169,35 @@ func (h *hasher) appendResponse(b []byte, r *Response) []byte {
 func (h *hasher) appendWrapInfo(b []byte, wi *WrapInfo) []byte {
 	b = append(b, '{')
 	f := true
-	b, f = field(b, f, "token", h.str(wi.Token))
-	b, f = field(b, f, "accessor", h.accessor(wi.Accessor))
+	b, f = h.secretField(b, f, "token", wi.Token)
+	b, f = h.accessorField(b, f, "accessor", wi.Accessor)
 	if wi.TTL != 0 {
-		if !f {
-			b = append(b, ',')
-		}
-		b, f = strconv.AppendInt(append(b, `"ttl":`...), wi.TTL, 10), false
+		b, f = strconv.AppendInt(key(b, f, "ttl"), wi.TTL, 10), false
 	}
 	b, f = field(b, f, "creation_path", wi.CreationPath)
-	b, _ = field(b, f, "wrapped_accessor", h.accessor(wi.WrappedAccessor))
+	b, _ = h.accessorField(b, f, "wrapped_accessor", wi.WrappedAccessor)
 	return append(b, '}')
 }
 
-// dataOrNil is data's nil rule: no map, or no key while sealed, writes no
-// data field.
-func (h *hasher) dataOrNil(m map[string]any) map[string]any {
-	if m == nil || (h.key == nil && !h.raw) {
-		return nil
-	}
-	return m
-}
-
+// appendMap appends m with every string inside it redacted; keys stay.
 func (h *hasher) appendMap(b []byte, m map[string]any) []byte {
+	var buf [16]string
 	b = append(b, '{')
-	for i, k := range slices.Sorted(maps.Keys(m)) {
+	for i, k := range jsonenc.SortedKeys(buf[:], m) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(appendString(b, k), ':')
-		b = h.appendValue(b, m[k], true)
+		b = h.appendValue(append(jsonenc.AppendString(b, k), ':'), m[k])
 	}
 	return append(b, '}')
 }
 
-// appendValue appends v; with redact, strings are hashed as hasher.value
-// does (warnings pass redact=false: they are not secret).
-func (h *hasher) appendValue(b []byte, v any, redact bool) []byte {
-	str := func(s string) string {
-		if redact {
-			return h.str(s)
-		}
-		return s
-	}
+// appendValue appends v with every string inside it hashed as hasher.value
+// does; the key must be set or log_raw on.
+func (h *hasher) appendValue(b []byte, v any) []byte {
 	switch t := v.(type) {
 	case string:
-		return appendString(b, str(t))
+		return h.appendSecret(b, t)
 	case map[string]any:
 		return h.appendMap(b, t)
 	case []any:
@@ -190,7 +206,7 @@ func (h *hasher) appendValue(b []byte, v any, redact bool) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = h.appendValue(b, x, redact)
+			b = h.appendValue(b, x)
 		}
 		return append(b, ']')
 	case []string:
@@ -199,77 +215,25 @@ func (h *hasher) appendValue(b []byte, v any, redact bool) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, str(x))
+			b = h.appendSecret(b, x)
 		}
 		return append(b, ']')
 	case map[string]string:
-		m := make(map[string]any, len(t))
-		for k, x := range t {
-			m[k] = x
+		var buf [16]string
+		b = append(b, '{')
+		for i, k := range jsonenc.SortedKeys(buf[:], t) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = h.appendSecret(append(jsonenc.AppendString(b, k), ':'), t[k])
 		}
-		return h.appendMap(b, m)
-	case nil:
-		return append(b, "null"...)
-	case bool:
-		return strconv.AppendBool(b, t)
-	case int:
-		return strconv.AppendInt(b, int64(t), 10)
-	case int64:
-		return strconv.AppendInt(b, t, 10)
-	case json.Number, float64, float32, int32, uint, uint64, uint32:
-		out, err := json.Marshal(t)
-		if err == nil {
-			return append(b, out...)
+		return append(b, '}')
+	case nil, bool, int, int64, int32, uint, uint64, uint32, float64, float32, json.Number:
+		if out, err := jsonenc.AppendValue(b, t); err == nil {
+			return out
 		}
 	}
-	return appendString(b, str(fmt.Sprint(v)))
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaped as encoding/json does
-// (including <, >, & and U+2028/U+2029); invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(append(b, s[start:]...), '"')
+	// Anything else may hold a secret in a form this switch does not know:
+	// hash its printed form.
+	return h.appendSecret(b, fmt.Sprint(v))
 }

@@ -25,6 +25,10 @@ type Entry struct {
 	Request  *Request  `json:"request,omitempty"`
 	Response *Response `json:"response,omitempty"`
 	Error    string    `json:"error,omitempty"`
+
+	// at is the entry's time when Time is empty: the encoder formats it
+	// straight into the line.
+	at time.Time
 }
 
 // Auth describes the token behind a request, or one a response issued.
@@ -35,6 +39,10 @@ type Auth struct {
 	Policies    []string `json:"policies,omitempty"`
 	EntityID    string   `json:"entity_id,omitempty"`
 	TokenType   string   `json:"token_type,omitempty"`
+
+	// tokenID is Caller.TokenID: sinks reuse the hashes of ClientToken and
+	// Accessor they made for it earlier.
+	tokenID string
 }
 
 // Request is the request part of an entry.
@@ -79,46 +87,111 @@ type Caller struct {
 	Policies    []string
 	EntityID    string
 	TokenType   string
+	// TokenID, if set, identifies ClientToken without revealing it (the
+	// token store's keyed hash of it): each sink then hashes a token and its
+	// accessor once and reuses the result for later entries of the same
+	// TokenID. It must identify ClientToken and nothing else; "" turns the
+	// reuse off. It is never written.
+	TokenID string
 }
 
-func (c *Caller) auth() *Auth {
-	if c == nil {
-		return nil
+// fill sets a to the caller's auth part of an entry.
+func (c *Caller) fill(a *Auth) {
+	*a = Auth{ClientToken: c.ClientToken, Accessor: c.Accessor, DisplayName: c.DisplayName,
+		Policies: c.Policies, EntityID: c.EntityID, TokenType: c.TokenType, tokenID: c.TokenID}
+}
+
+// entryParts is an entry with room for every part it points to, so that
+// building one takes a single allocation, or none in Broker.LogRequest and
+// LogResponse. request and response fill the parts but leave the pointers
+// between them to the caller (link, or the same code inline where p must
+// stay on the stack: storing p's own addresses through a pointer makes
+// the compiler move it to the heap).
+type entryParts struct {
+	e     Entry
+	auth  Auth
+	req   Request
+	resp  Response
+	rauth Auth
+	wrap  WrapInfo
+	// hasAuth, hasRAuth and hasWrap say which optional parts are set.
+	hasAuth, hasRAuth, hasWrap bool
+}
+
+// request fills p's parts for a request entry; the time is left for the
+// encoder unless formatTime.
+func (p *entryParts) request(now time.Time, req *logical.Request, mountPoint string, caller *Caller, err error, formatTime bool) {
+	p.e = Entry{Type: TypeRequest, at: now, Error: errorText(err)}
+	if formatTime {
+		p.e.Time = now.UTC().Format(time.RFC3339Nano)
 	}
-	return &Auth{ClientToken: c.ClientToken, Accessor: c.Accessor, DisplayName: c.DisplayName,
-		Policies: c.Policies, EntityID: c.EntityID, TokenType: c.TokenType}
+	if p.hasAuth = caller != nil; p.hasAuth {
+		caller.fill(&p.auth)
+	}
+	p.req = Request{ID: req.ID, Operation: string(req.Operation), Path: req.Path, MountPoint: mountPoint,
+		Data: req.Data, RemoteAddress: req.RemoteAddr, Headers: req.Headers, WrapTTL: int64(req.WrapTTL / time.Second)}
 }
 
-// NewRequestEntry records req as the pipeline received it. reqErr is the
-// authentication or authorization error, if any.
-func NewRequestEntry(now time.Time, req *logical.Request, mountPoint string, caller *Caller, reqErr error) *Entry {
-	return &Entry{Type: TypeRequest, Time: now.UTC().Format(time.RFC3339Nano), Auth: caller.auth(),
-		Request: requestOf(req, mountPoint), Error: errorText(reqErr)}
-}
-
-// NewResponseEntry records the outcome of req; status is the HTTP status
-// the client will get.
-func NewResponseEntry(now time.Time, req *logical.Request, mountPoint string, caller *Caller, resp *logical.Response, status int, respErr error) *Entry {
-	e := &Entry{Type: TypeResponse, Time: now.UTC().Format(time.RFC3339Nano), Auth: caller.auth(),
-		Request: requestOf(req, mountPoint), Response: &Response{Status: status}, Error: errorText(respErr)}
+// response fills p's parts for a response entry, as request does.
+func (p *entryParts) response(now time.Time, req *logical.Request, mountPoint string, caller *Caller, resp *logical.Response, status int, err error, formatTime bool) {
+	p.request(now, req, mountPoint, caller, err, formatTime)
+	p.e.Type = TypeResponse
+	p.resp = Response{Status: status}
 	if resp == nil {
-		return e
+		return
 	}
-	r := e.Response
+	r := &p.resp
 	r.Data, r.Warnings = resp.Data, resp.Warnings
 	if resp.Secret != nil {
 		r.LeaseID = resp.Secret.LeaseID
 	}
 	if a := resp.Auth; a != nil {
-		r.Auth = &Auth{ClientToken: a.ClientToken, Accessor: a.Accessor, Policies: a.Policies,
+		p.hasRAuth = true
+		p.rauth = Auth{ClientToken: a.ClientToken, Accessor: a.Accessor, Policies: a.Policies,
 			EntityID: a.EntityID, TokenType: a.TokenType}
 	}
 	if wi := resp.WrapInfo; wi != nil {
 		r.Data = nil
-		r.WrapInfo = &WrapInfo{Token: wi.Token, Accessor: wi.Accessor, TTL: int64(wi.TTL / time.Second),
+		p.hasWrap = true
+		p.wrap = WrapInfo{Token: wi.Token, Accessor: wi.Accessor, TTL: int64(wi.TTL / time.Second),
 			CreationPath: wi.CreationPath, WrappedAccessor: wi.WrappedAccessor}
 	}
-	return e
+}
+
+// link points p's entry at its parts; response says whether it is a
+// response entry. Keep Broker.LogRequest and LogResponse in step.
+func (p *entryParts) link(response bool) *Entry {
+	p.e.Request = &p.req
+	if p.hasAuth {
+		p.e.Auth = &p.auth
+	}
+	if !response {
+		return &p.e
+	}
+	p.e.Response = &p.resp
+	if p.hasRAuth {
+		p.resp.Auth = &p.rauth
+	}
+	if p.hasWrap {
+		p.resp.WrapInfo = &p.wrap
+	}
+	return &p.e
+}
+
+// NewRequestEntry records req as the pipeline received it. reqErr is the
+// authentication or authorization error, if any.
+func NewRequestEntry(now time.Time, req *logical.Request, mountPoint string, caller *Caller, reqErr error) *Entry {
+	p := new(entryParts)
+	p.request(now, req, mountPoint, caller, reqErr, true)
+	return p.link(false)
+}
+
+// NewResponseEntry records the outcome of req; status is the HTTP status
+// the client will get.
+func NewResponseEntry(now time.Time, req *logical.Request, mountPoint string, caller *Caller, resp *logical.Response, status int, respErr error) *Entry {
+	p := new(entryParts)
+	p.response(now, req, mountPoint, caller, resp, status, respErr, true)
+	return p.link(true)
 }
 
 // NewEventEntry records a request the HTTP layer served itself (sys/init,
@@ -143,9 +216,4 @@ func errorText(err error) string {
 		return "internal error"
 	}
 	return err.Error()
-}
-
-func requestOf(req *logical.Request, mountPoint string) *Request {
-	return &Request{ID: req.ID, Operation: string(req.Operation), Path: req.Path, MountPoint: mountPoint,
-		Data: req.Data, RemoteAddress: req.RemoteAddr, Headers: req.Headers, WrapTTL: int64(req.WrapTTL / time.Second)}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"hash"
 	"sync"
+
+	"github.com/cofferdev/coffer/internal/jsonenc"
 )
 
 // HashPrefix starts every redacted value.
@@ -23,14 +25,26 @@ type hasher struct {
 	// macs pools keyed HMAC states for key: hmac.New costs two SHA-256
 	// blocks per call, Reset none.
 	macs *sync.Pool
+	// callers memoises the hashed token and accessor of callers by
+	// Caller.TokenID; it lives and dies with key.
+	callers *callerMemo
+}
+
+// macState is one pooled HMAC state with scratch space, so hashing a
+// string allocates nothing.
+type macState struct {
+	h       hash.Hash
+	scratch [256]byte
+	sum     [sha256.Size]byte
 }
 
 // setKey installs key (nil wipes it) and a fresh pool of HMAC states.
 func (h *hasher) setKey(key []byte) {
 	clear(h.key)
-	h.key, h.macs = key, nil
+	h.key, h.macs, h.callers = key, nil, nil
 	if key != nil {
-		h.macs = &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}
+		h.macs = &sync.Pool{New: func() any { return &macState{h: hmac.New(sha256.New, key)} }}
+		h.callers = &callerMemo{}
 	}
 }
 
@@ -50,14 +64,36 @@ func (h *hasher) str(s string) string {
 
 // mac returns "hmac-sha256:<hex>" of s; the key must be set.
 func (h *hasher) mac(s string) string {
-	m := h.macs.Get().(hash.Hash)
-	m.Reset()
-	m.Write([]byte(s))
-	var sum [sha256.Size]byte
-	out := HashPrefix + hex.EncodeToString(m.Sum(sum[:0]))
-	h.macs.Put(m)
-	return out
+	return string(h.appendMAC(nil, s))
 }
+
+// appendMAC appends "hmac-sha256:<hex>" of s; the key must be set.
+func (h *hasher) appendMAC(b []byte, s string) []byte {
+	m := h.macs.Get().(*macState)
+	m.h.Reset()
+	for len(s) > 0 {
+		n := copy(m.scratch[:], s)
+		m.h.Write(m.scratch[:n])
+		s = s[n:]
+	}
+	sum := m.h.Sum(m.sum[:0])
+	b = hex.AppendEncode(append(b, HashPrefix...), sum)
+	h.macs.Put(m)
+	return b
+}
+
+// appendSecret appends s as a JSON string, hashed unless log_raw or empty
+// (as str does); the key
+// must be set or raw on (callers check with canRedact).
+func (h *hasher) appendSecret(b []byte, s string) []byte {
+	if h.raw || s == "" {
+		return jsonenc.AppendString(b, s)
+	}
+	return append(h.appendMAC(append(b, '"'), s), '"')
+}
+
+// canRedact reports whether secrets can be written (hashed or raw).
+func (h *hasher) canRedact() bool { return h.raw || h.key != nil }
 
 func (h *hasher) accessor(s string) string {
 	if !h.hashAccessor {

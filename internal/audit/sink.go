@@ -45,6 +45,8 @@ type sink struct {
 	hasher hasher
 
 	stats sinkStats
+	// bufs pools entry buffers (*[]byte).
+	bufs sync.Pool
 }
 
 func newSink(cfg SinkConfig, d dest) *sink {
@@ -102,17 +104,31 @@ func (s *sink) release() {
 	<-s.sem
 }
 
-// log redacts e with this sink's key and appends it to the chain.
+// maxPooledBuffer bounds the entry buffers a sink keeps for reuse.
+const maxPooledBuffer = 64 << 10
+
+// log redacts e with this sink's key and appends it to the chain. The entry
+// is encoded outside the sink's lock into a pooled buffer that keeps room
+// for the chain prefix, so the line is built, hashed and written in place.
 func (s *sink) log(e *Entry, now time.Time) error {
+	bp, _ := s.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	defer s.putBuffer(bp)
 	s.keyMu.RLock()
-	body := s.hasher.appendEntry(make([]byte, 0, 1024), e)
+	buf := s.hasher.appendEntry(append((*bp)[:0], make([]byte, linePrefixRoom)...), e)
 	s.keyMu.RUnlock()
+	*bp = buf
 	if !s.acquire() {
 		s.stats.failed(errBusy, now)
 		return errBusy
 	}
 	defer s.release()
-	if err := s.append(body, now); err != nil {
+	if err := s.ensureOpen(now); err != nil {
+		return err
+	}
+	if err := s.writeLine(s.chain.lineInto(buf), false, now); err != nil {
 		return err
 	}
 	s.stats.wrote(now)
@@ -122,12 +138,10 @@ func (s *sink) log(e *Entry, now time.Time) error {
 	return nil
 }
 
-// append writes one non-checkpoint line, opening the destination first.
-func (s *sink) append(body []byte, now time.Time) error {
-	if err := s.ensureOpen(now); err != nil {
-		return err
+func (s *sink) putBuffer(bp *[]byte) {
+	if cap(*bp) <= maxPooledBuffer {
+		s.bufs.Put(bp)
 	}
-	return s.writeLine(s.chain.line(body), false, now)
 }
 
 // ensureOpen opens the destination if needed; a fresh one gets a header.

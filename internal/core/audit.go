@@ -79,16 +79,19 @@ func (c *Core) auditLock() {
 	}
 }
 
-// auditCaller describes the token behind req for the audit entry.
-func auditCaller(req *logical.Request, te *token.Entry) *audit.Caller {
+// auditCaller describes the token behind req for the audit entry, in c
+// (so it can live on the caller's stack); nil when there is no token.
+func auditCaller(c *audit.Caller, req *logical.Request, te *token.Entry) *audit.Caller {
 	if te == nil {
 		if req.ClientToken == "" {
 			return nil
 		}
-		return &audit.Caller{ClientToken: req.ClientToken}
+		*c = audit.Caller{ClientToken: req.ClientToken}
+		return c
 	}
-	return &audit.Caller{ClientToken: req.ClientToken, Accessor: te.Accessor, DisplayName: te.DisplayName,
-		Policies: te.Policies, EntityID: te.EntityID, TokenType: te.Type}
+	*c = audit.Caller{ClientToken: req.ClientToken, Accessor: te.Accessor, DisplayName: te.DisplayName,
+		Policies: te.Policies, EntityID: te.EntityID, TokenType: te.Type, TokenID: te.Hash}
+	return c
 }
 
 // auditRequest logs req after authorization; authErr is its outcome.
@@ -96,7 +99,8 @@ func (c *Core) auditRequest(req *logical.Request, mount string, te *token.Entry,
 	if !c.audit.Enabled() {
 		return nil
 	}
-	if err := c.audit.Log(audit.NewRequestEntry(c.now(), req, mount, auditCaller(req, te), authErr)); err != nil {
+	var caller audit.Caller
+	if err := c.audit.LogRequest(c.now(), req, mount, auditCaller(&caller, req, te), authErr); err != nil {
 		return errAuditFailed(err)
 	}
 	return nil
@@ -111,8 +115,8 @@ func (c *Core) auditResponse(req *logical.Request, mount string, te *token.Entry
 	if c.auditStatus != nil {
 		status = c.auditStatus(req.Operation, resp, respErr)
 	}
-	e := audit.NewResponseEntry(c.now(), req, mount, auditCaller(req, te), resp, status, respErr)
-	if err := c.audit.Log(e); err != nil {
+	var caller audit.Caller
+	if err := c.audit.LogResponse(c.now(), req, mount, auditCaller(&caller, req, te), resp, status, respErr); err != nil {
 		return errAuditFailed(err)
 	}
 	return nil

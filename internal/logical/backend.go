@@ -97,17 +97,23 @@ func NewRouter(paths ...*Path) *Router {
 }
 
 // match finds the path for rel and builds its field data, with path captures
-// taking precedence over body fields of the same name.
+// taking precedence over body fields of the same name. A pattern's literal
+// prefix is checked before its regexp runs, and a pattern that is all
+// literal is matched by comparison alone.
 func (r *Router) match(req *Request) (*Path, *FieldData) {
 	for _, p := range r.paths {
+		prefix, complete := p.re.LiteralPrefix()
+		if !strings.HasPrefix(req.Path, prefix) || (complete && len(req.Path) != len(prefix)) {
+			continue
+		}
+		if complete {
+			return p, &FieldData{Raw: copyData(req.Data, 0), Schema: p.Fields}
+		}
 		m := p.re.FindStringSubmatch(req.Path)
 		if m == nil {
 			continue
 		}
-		raw := make(map[string]any, len(req.Data)+len(m))
-		for k, v := range req.Data {
-			raw[k] = v
-		}
+		raw := copyData(req.Data, len(m)-1)
 		for i, name := range p.re.SubexpNames() {
 			if name != "" {
 				raw[name] = m[i]
@@ -116,6 +122,21 @@ func (r *Router) match(req *Request) (*Path, *FieldData) {
 		return p, &FieldData{Raw: raw, Schema: p.Fields}
 	}
 	return nil, nil
+}
+
+// copyData copies a request's data with room for extra captures; with
+// neither data nor captures it returns data itself, nil or empty, so
+// FieldData.Raw may be nil. Handlers read Raw and may delete from it (a
+// no-op here); none assigns into it, which on a nil map would panic.
+func copyData(data map[string]any, extra int) map[string]any {
+	if len(data) == 0 && extra == 0 {
+		return data
+	}
+	raw := make(map[string]any, len(data)+extra)
+	for k, v := range data {
+		raw[k] = v
+	}
+	return raw
 }
 
 // HandleRequest routes to the matching path's handler after validating fields.
