@@ -151,35 +151,6 @@ func (a *app) authTuneCommand() *cobra.Command {
 }
 
 func (a *app) authListCommand() *cobra.Command {
-	var detailed bool
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the enabled auth methods",
-		Long:  "List the enabled auth methods: path, type, accessor and description; more with -detailed.",
-		Example: `  coffer auth list
-  coffer auth list -detailed -format=json`,
-		Args: argsBetween(0, 0),
-		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
-			p, c, err := a.session(cmd)
-			if err != nil {
-				return err
-			}
-			var body map[string]any
-			if err := c.DoRaw(cmd.Context(), http.MethodGet, "sys/auth", nil, nil, &body); err != nil {
-				return fmt.Errorf("listing auth methods: %w", err)
-			}
-			mounts := map[string]map[string]any{}
-			for path, v := range bodyData(body) {
-				if m, ok := v.(map[string]any); ok && m["type"] != nil {
-					mounts[path] = m
-				}
-			}
-			if p.format != "table" {
-				return p.structured(mounts)
-			}
-			return writeMounts(p, mounts, detailed)
-		}),
-	}
-	cmd.Flags().BoolVar(&detailed, "detailed", false, "show TTLs, options, replication and more")
-	return cmd
+	return a.mountsListCommand("sys/auth", "auth methods", `  coffer auth list
+  coffer auth list -detailed -format=json`)
 }

@@ -172,22 +172,28 @@ func (a *app) secretsTuneCommand() *cobra.Command {
 }
 
 func (a *app) secretsListCommand() *cobra.Command {
+	return a.mountsListCommand("sys/mounts", "secrets engines", `  coffer secrets list
+  coffer secrets list -detailed`)
+}
+
+// mountsListCommand lists the mounts a sys/ endpoint returns (sys/mounts
+// or sys/auth) as a table, or structured with -format.
+func (a *app) mountsListCommand(endpoint, what, example string) *cobra.Command {
 	var detailed bool
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the mounted secrets engines",
-		Long:  "List the mounted secrets engines: path, type, accessor and description; more with -detailed.",
-		Example: `  coffer secrets list
-  coffer secrets list -detailed`,
-		Args: argsBetween(0, 0),
+		Use:     "list",
+		Short:   "List the " + what,
+		Long:    "List the " + what + ": path, type, accessor and description; more with -detailed.",
+		Example: example,
+		Args:    argsBetween(0, 0),
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
 			p, c, err := a.session(cmd)
 			if err != nil {
 				return err
 			}
 			var body map[string]any
-			if err := c.DoRaw(cmd.Context(), http.MethodGet, "sys/mounts", nil, nil, &body); err != nil {
-				return fmt.Errorf("listing secrets engines: %w", err)
+			if err := c.DoRaw(cmd.Context(), http.MethodGet, endpoint, nil, nil, &body); err != nil {
+				return fmt.Errorf("listing %s: %w", what, err)
 			}
 			mounts := map[string]map[string]any{}
 			for path, v := range bodyData(body) {
