@@ -72,8 +72,14 @@ func (g *recordingGuard) RecordLogin(acc, user string, ip netip.Addr, ok bool) {
 
 func newLoginCore(t *testing.T, guard NetworkGuard) (*Core, string) {
 	t.Helper()
+	return newLoginCoreOn(t, inmem.New(), guard)
+}
+
+// newLoginCoreOn is newLoginCore over the given physical storage.
+func newLoginCoreOn(t *testing.T, phys storage.Backend, guard NetworkGuard) (*Core, string) {
+	t.Helper()
 	ctx := context.Background()
-	c, err := New(Config{Physical: inmem.New(), Network: guard,
+	c, err := New(Config{Physical: phys, Network: guard,
 		Factories:     map[string]logical.Factory{"cubbyhole": cubbyhole.Factory},
 		AuthFactories: map[string]logical.Factory{"test": testAuthFactory}})
 	if err != nil {
@@ -274,21 +280,9 @@ func (b *countingBackend) Transaction(ctx context.Context, ops []storage.TxnOp) 
 // entity exists, batch-token logins write nothing to storage, and the
 // tokens they issue work.
 func TestBatchLoginsWriteNothing(t *testing.T) {
-	ctx := context.Background()
 	phys := &countingBackend{Backend: inmem.New()}
-	c, err := New(Config{Physical: phys, Factories: map[string]logical.Factory{"cubbyhole": cubbyhole.Factory},
-		AuthFactories: map[string]logical.Factory{"test": testAuthFactory}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Initialize(ctx, InitParams{SecretShares: 1, SecretThreshold: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Unseal(ctx, res.Keys[0]); err != nil {
-		t.Fatal(err)
-	}
-	mustDo(t, c, logical.UpdateOperation, "sys/auth/machines", res.RootToken, map[string]any{"type": "test", "config": map[string]any{"token_type": "batch"}})
+	c, root := newLoginCoreOn(t, phys, nil)
+	mustDo(t, c, logical.UpdateOperation, "sys/auth/machines", root, map[string]any{"type": "test", "config": map[string]any{"token_type": "batch"}})
 	login := map[string]any{"password": "pw"}
 	mustDo(t, c, logical.UpdateOperation, "auth/machines/login/robot", "", login) // creates the entity
 	before := phys.writes.Load()

@@ -13,16 +13,7 @@ import (
 // authPaths serve sys/auth: enabling, listing, reading and disabling auth
 // methods. Tuning is served by the shared tune paths (sys/auth/<path>/tune).
 func (c *Core) authPaths(st *unsealedState) []*logical.Path {
-	enableFields := map[string]*logical.Field{
-		"path":        {Type: logical.TypeString},
-		"type":        {Type: logical.TypeString, Required: true},
-		"description": {Type: logical.TypeString},
-		"config":      {Type: logical.TypeMap},
-		"options":     {Type: logical.TypeKVPairs},
-		"local":       {Type: logical.TypeBool},
-		"seal_wrap":   {Type: logical.TypeBool},
-		"plugin_name": {Type: logical.TypeString},
-	}
+	enableFields := mountEnableFields()
 	return []*logical.Path{
 		{Pattern: "auth/?", Help: "list the enabled auth methods",
 			Operations: ops(map[logical.Operation]logical.Handler{

@@ -68,8 +68,9 @@ func authTokenType(m *MountEntry) string {
 	return m.Config.TokenType
 }
 
-func (c *Core) mountPaths(st *unsealedState) []*logical.Path {
-	enableFields := map[string]*logical.Field{
+// mountEnableFields is the body of sys/mounts/:path and sys/auth/:path.
+func mountEnableFields() map[string]*logical.Field {
+	return map[string]*logical.Field{
 		"type":        {Type: logical.TypeString, Required: true},
 		"description": {Type: logical.TypeString},
 		"config":      {Type: logical.TypeMap},
@@ -78,6 +79,10 @@ func (c *Core) mountPaths(st *unsealedState) []*logical.Path {
 		"seal_wrap":   {Type: logical.TypeBool},
 		"plugin_name": {Type: logical.TypeString},
 	}
+}
+
+func (c *Core) mountPaths(st *unsealedState) []*logical.Path {
+	enableFields := mountEnableFields()
 	tuneFields := map[string]*logical.Field{
 		"default_lease_ttl": {Type: logical.TypeRaw},
 		"max_lease_ttl":     {Type: logical.TypeRaw},
