@@ -97,3 +97,24 @@ func syncFollowers(t testing.TB, leader *Backend, nodes []*Backend) {
 		}
 	}
 }
+
+func soloCA(t testing.TB) *CA {
+	t.Helper()
+	ca, err := NewCA("solo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+// soloNode opens (or reopens) a one-node cluster in dir and waits until it
+// leads. Bootstrap is a no-op when the directory has raft state.
+func soloNode(t testing.TB, ca *CA, dir string) *Backend {
+	t.Helper()
+	nd := testNode(t, ca, "solo", dir)
+	if err := nd.Bootstrap(); err != nil {
+		t.Fatal(err)
+	}
+	waitLeader(t, []*Backend{nd})
+	return nd
+}

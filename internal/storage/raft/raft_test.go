@@ -153,16 +153,8 @@ func TestSnapshotRestoreIntoFreshCluster(t *testing.T) {
 // and its applied index, without restoring a snapshot.
 func TestRestartKeepsState(t *testing.T) {
 	ctx := context.Background()
-	ca, err := NewCA("restart")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	nd := testNode(t, ca, "solo", dir)
-	if err := nd.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	waitLeader(t, []*Backend{nd})
+	ca, dir := soloCA(t), t.TempDir()
+	nd := soloNode(t, ca, dir)
 	for i := range 100 {
 		if err := nd.Put(ctx, &storage.Entry{Key: fmt.Sprintf("r/%03d", i), Value: []byte{byte(i)}}); err != nil {
 			t.Fatal(err)
@@ -243,16 +235,8 @@ func TestTransportRefusesUnauthenticatedPeers(t *testing.T) {
 // rebuilt from the latest snapshot and the log, with every write back.
 func TestUncleanStopRebuilds(t *testing.T) {
 	ctx := context.Background()
-	ca, err := NewCA("unclean")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	nd := testNode(t, ca, "solo", dir)
-	if err := nd.Bootstrap(); err != nil {
-		t.Fatal(err)
-	}
-	waitLeader(t, []*Backend{nd})
+	ca, dir := soloCA(t), t.TempDir()
+	nd := soloNode(t, ca, dir)
 	for i := range 150 { // past SnapshotThreshold (64): a snapshot plus later log entries
 		if err := nd.Put(ctx, &storage.Entry{Key: fmt.Sprintf("u/%03d", i), Value: []byte{byte(i)}}); err != nil {
 			t.Fatal(err)
