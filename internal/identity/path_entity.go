@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/cofferdev/coffer/internal/logical"
@@ -19,88 +18,41 @@ func entityFields() map[string]*logical.Field {
 }
 
 func (s *Store) entityPaths() []*logical.Path {
-	return []*logical.Path{
-		{
-			Pattern:    `entity/name/?`,
-			Operations: map[logical.Operation]logical.Handler{logical.ListOperation: s.listEntities(false)},
-			Help:       "List entity names.",
-		},
-		{
-			Pattern: fmt.Sprintf(`entity/name/`+seg, "name"),
-			Fields:  entityFields(),
-			Operations: map[logical.Operation]logical.Handler{
-				logical.ReadOperation:   s.readEntityByName,
-				logical.UpdateOperation: s.writeEntityByName,
-				logical.DeleteOperation: s.deleteEntityByName,
-			},
-			Help: "Create, read, update or delete an entity by name.",
-		},
-		{
-			Pattern:    `entity/id/?`,
-			Operations: map[logical.Operation]logical.Handler{logical.ListOperation: s.listEntities(true)},
-			Help:       "List entity IDs.",
-		},
-		{
-			Pattern: fmt.Sprintf(`entity/id/`+seg, "id"),
-			Fields:  entityFields(),
-			Operations: map[logical.Operation]logical.Handler{
-				logical.ReadOperation:   s.readEntityByID,
-				logical.UpdateOperation: s.writeEntityByID,
-				logical.DeleteOperation: s.deleteEntityByID,
-			},
-			Help: "Read, update or delete an entity by ID.",
-		},
-		{
+	return append(objectPaths("entity", "an entity", entityFields, objectHandlers{
+		list: s.listEntities, read: s.readEntity, write: s.writeEntity, delete: s.deleteEntity,
+	}),
+		&logical.Path{
 			Pattern:    `entity/batch-delete`,
 			Fields:     map[string]*logical.Field{"entity_ids": listField("IDs of the entities to delete.")},
 			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: s.batchDeleteEntities},
 			Help:       "Delete several entities at once.",
 		},
 		s.mergePath(),
-		{
-			Pattern:    `entity`,
-			Fields:     entityFields(),
-			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: s.registerEntity},
-			Help:       "Create an entity, or update the one with the given id or name.",
-		},
-	}
+	)
 }
 
-// registerEntity serves POST entity: update by id, else by name, else create.
-func (s *Store) registerEntity(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if id := d.String("id"); id != "" {
-		e, ok := s.idx.entities[id]
-		if !ok {
+// entityFor finds the entity a by-ID or by-name path names, or nil.
+// Callers hold s.mu.
+func (s *Store) entityFor(byID bool, d *logical.FieldData) *Entity {
+	id := d.String("id")
+	if !byID {
+		id = s.idx.entityByName[d.String("name")]
+	}
+	return s.idx.entities[id]
+}
+
+// writeEntity serves writes to entity/id/:id (the entity must exist) and
+// entity/name/:name (created when it does not).
+func (s *Store) writeEntity(byID bool) logical.Handler {
+	return func(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		e := s.entityFor(byID, d)
+		if e == nil && byID {
 			return nil, logical.InvalidRequest("entity not found from id")
 		}
 		return s.upsertEntityLocked(ctx, e, d)
 	}
-	if id, ok := s.idx.entityByName[d.String("name")]; ok {
-		return s.upsertEntityLocked(ctx, s.idx.entities[id], d)
-	}
-	return s.upsertEntityLocked(ctx, nil, d)
-}
-
-func (s *Store) writeEntityByID(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.idx.entities[d.String("id")]
-	if !ok {
-		return nil, logical.InvalidRequest("entity not found from id")
-	}
-	return s.upsertEntityLocked(ctx, e, d)
-}
-
-func (s *Store) writeEntityByName(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var e *Entity
-	if id, ok := s.idx.entityByName[d.String("name")]; ok {
-		e = s.idx.entities[id]
-	}
-	return s.upsertEntityLocked(ctx, e, d)
 }
 
 // upsertEntityLocked applies the request's fields to a clone of e (or to a
@@ -142,40 +94,33 @@ func (s *Store) upsertEntityLocked(ctx context.Context, e *Entity, d *logical.Fi
 	return logical.DataResponse(map[string]any{"id": e.ID, "name": e.Name, "aliases": []string{}}), nil
 }
 
-func (s *Store) readEntityByID(_ context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	e, ok := s.idx.entities[d.String("id")]
-	if !ok {
-		return nil, nil
+// readEntity serves GET entity/id/:id and entity/name/:name.
+func (s *Store) readEntity(byID bool) logical.Handler {
+	return func(_ context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		e := s.entityFor(byID, d)
+		if e == nil {
+			return nil, nil
+		}
+		return logical.DataResponse(s.entityData(e)), nil
 	}
-	return logical.DataResponse(s.entityData(e)), nil
 }
 
-func (s *Store) readEntityByName(_ context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	id, ok := s.idx.entityByName[d.String("name")]
-	if !ok {
-		return nil, nil
+// deleteEntity serves DELETE entity/id/:id and entity/name/:name.
+func (s *Store) deleteEntity(byID bool) logical.Handler {
+	return func(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		id := d.String("id")
+		if !byID {
+			var ok bool
+			if id, ok = s.idx.entityByName[d.String("name")]; !ok {
+				return nil, nil
+			}
+		}
+		return nil, s.deleteEntitiesLocked(ctx, []string{id})
 	}
-	return logical.DataResponse(s.entityData(s.idx.entities[id])), nil
-}
-
-func (s *Store) deleteEntityByID(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return nil, s.deleteEntitiesLocked(ctx, []string{d.String("id")})
-}
-
-func (s *Store) deleteEntityByName(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.idx.entityByName[d.String("name")]
-	if !ok {
-		return nil, nil
-	}
-	return nil, s.deleteEntitiesLocked(ctx, []string{id})
 }
 
 func (s *Store) batchDeleteEntities(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {

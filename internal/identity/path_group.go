@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/cofferdev/coffer/internal/logical"
@@ -21,81 +20,23 @@ func groupFields() map[string]*logical.Field {
 }
 
 func (s *Store) groupPaths() []*logical.Path {
-	return []*logical.Path{
-		{
-			Pattern:    `group/name/?`,
-			Operations: map[logical.Operation]logical.Handler{logical.ListOperation: s.listGroups(false)},
-			Help:       "List group names.",
-		},
-		{
-			Pattern: fmt.Sprintf(`group/name/`+seg, "name"),
-			Fields:  groupFields(),
-			Operations: map[logical.Operation]logical.Handler{
-				logical.ReadOperation:   s.readGroup(false),
-				logical.UpdateOperation: s.writeGroupByName,
-				logical.DeleteOperation: s.deleteGroup(false),
-			},
-			Help: "Create, read, update or delete a group by name.",
-		},
-		{
-			Pattern:    `group/id/?`,
-			Operations: map[logical.Operation]logical.Handler{logical.ListOperation: s.listGroups(true)},
-			Help:       "List group IDs.",
-		},
-		{
-			Pattern: fmt.Sprintf(`group/id/`+seg, "id"),
-			Fields:  groupFields(),
-			Operations: map[logical.Operation]logical.Handler{
-				logical.ReadOperation:   s.readGroup(true),
-				logical.UpdateOperation: s.writeGroupByID,
-				logical.DeleteOperation: s.deleteGroup(true),
-			},
-			Help: "Read, update or delete a group by ID.",
-		},
-		{
-			Pattern:    `group`,
-			Fields:     groupFields(),
-			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: s.registerGroup},
-			Help:       "Create a group, or update the one with the given id or name.",
-		},
-	}
+	return objectPaths("group", "a group", groupFields, objectHandlers{
+		list: s.listGroups, read: s.readGroup, write: s.writeGroup, delete: s.deleteGroup,
+	})
 }
 
-// registerGroup serves POST group: update by id, else by name, else create.
-func (s *Store) registerGroup(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if id := d.String("id"); id != "" {
-		g, ok := s.idx.groups[id]
-		if !ok {
-			return nil, logical.InvalidRequest("invalid group ID %q", id)
+// writeGroup serves writes to group/id/:id (the group must exist) and
+// group/name/:name (created when it does not).
+func (s *Store) writeGroup(byID bool) logical.Handler {
+	return func(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		g := s.groupFor(byID, d)
+		if g == nil && byID {
+			return nil, logical.InvalidRequest("invalid group ID %q", d.String("id"))
 		}
 		return s.upsertGroupLocked(ctx, g, d)
 	}
-	if id, ok := s.idx.groupByName[d.String("name")]; ok {
-		return s.upsertGroupLocked(ctx, s.idx.groups[id], d)
-	}
-	return s.upsertGroupLocked(ctx, nil, d)
-}
-
-func (s *Store) writeGroupByID(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, ok := s.idx.groups[d.String("id")]
-	if !ok {
-		return nil, logical.InvalidRequest("invalid group ID %q", d.String("id"))
-	}
-	return s.upsertGroupLocked(ctx, g, d)
-}
-
-func (s *Store) writeGroupByName(ctx context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var g *Group
-	if id, ok := s.idx.groupByName[d.String("name")]; ok {
-		g = s.idx.groups[id]
-	}
-	return s.upsertGroupLocked(ctx, g, d)
 }
 
 // upsertGroupLocked applies the request's fields to a clone of g (or a new

@@ -21,13 +21,13 @@ func (s *Store) lookupPaths() []*logical.Path {
 		{
 			Pattern:    `lookup/entity`,
 			Fields:     lookupFields("entity"),
-			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: s.lookupEntity},
+			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: s.lookup(s.findEntity)},
 			Help:       "Find an entity by id, name, alias_id, or alias_name and alias_mount_accessor.",
 		},
 		{
 			Pattern:    `lookup/group`,
 			Fields:     lookupFields("group"),
-			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: s.lookupGroup},
+			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: s.lookup(s.findGroup)},
 			Help:       "Find a group by id, name, alias_id, or alias_name and alias_mount_accessor.",
 		},
 	}
@@ -48,15 +48,27 @@ func lookupCriterion(d *logical.FieldData) (string, string, error) {
 	return crit, val, nil
 }
 
-// lookupEntity serves lookup/entity: the entity read, or 204 when nothing
-// matches, as Vault.
-func (s *Store) lookupEntity(_ context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	crit, val, err := lookupCriterion(d)
-	if err != nil {
-		return nil, err
+// lookup serves lookup/entity or lookup/group: find gives the data of the
+// object the criterion names, or nil when nothing matches, answered with
+// 204 as Vault does. find runs under s.mu.
+func (s *Store) lookup(find func(crit, val, accessor string) map[string]any) logical.Handler {
+	return func(_ context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+		crit, val, err := lookupCriterion(d)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		data := find(crit, val, d.String("alias_mount_accessor"))
+		if data == nil {
+			return nil, nil
+		}
+		return logical.DataResponse(data), nil
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+}
+
+// findEntity is lookup's find for entities.
+func (s *Store) findEntity(crit, val, accessor string) map[string]any {
 	var id string
 	switch crit {
 	case "id":
@@ -66,23 +78,17 @@ func (s *Store) lookupEntity(_ context.Context, _ *logical.Request, d *logical.F
 	case "alias_id":
 		id = s.idx.aliasEntity[val]
 	case "alias_name":
-		id = s.idx.aliasEntity[s.idx.aliasByKey[aliasKey{d.String("alias_mount_accessor"), val}]]
+		id = s.idx.aliasEntity[s.idx.aliasByKey[aliasKey{accessor, val}]]
 	}
 	e, ok := s.idx.entities[id]
 	if !ok {
-		return nil, nil
+		return nil
 	}
-	return logical.DataResponse(s.entityData(e)), nil
+	return s.entityData(e)
 }
 
-// lookupGroup serves lookup/group, like lookupEntity.
-func (s *Store) lookupGroup(_ context.Context, _ *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	crit, val, err := lookupCriterion(d)
-	if err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+// findGroup is lookup's find for groups.
+func (s *Store) findGroup(crit, val, accessor string) map[string]any {
 	var id string
 	switch crit {
 	case "id":
@@ -92,11 +98,11 @@ func (s *Store) lookupGroup(_ context.Context, _ *logical.Request, d *logical.Fi
 	case "alias_id":
 		id = s.idx.groupAliasGroup[val]
 	case "alias_name":
-		id = s.idx.groupAliasByKey[aliasKey{d.String("alias_mount_accessor"), val}]
+		id = s.idx.groupAliasByKey[aliasKey{accessor, val}]
 	}
 	g, ok := s.idx.groups[id]
 	if !ok {
-		return nil, nil
+		return nil
 	}
-	return logical.DataResponse(s.groupData(g)), nil
+	return s.groupData(g)
 }

@@ -31,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
 )
@@ -90,14 +91,7 @@ func New(conf *logical.BackendConfig, opts Options) (*Backend, error) {
 	if conf == nil {
 		return nil, ErrNilConfig
 	}
-	logger := conf.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
+	logger, now := authutil.Logger(conf.Logger), authutil.Clock(opts.Now)
 	b := &Backend{logger: logger, now: now}
 	var paths []*logical.Path
 	paths = append(paths, b.loginPath(), b.tidyPath())

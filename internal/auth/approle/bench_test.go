@@ -15,7 +15,7 @@ func BenchmarkLogin(b *testing.B) {
 	}{{"unlimited", 0}, {"counted", 1 << 30}} {
 		b.Run(bc.name, func(b *testing.B) {
 			e := newEnv(b)
-			e.must(logical.UpdateOperation, "role/r", map[string]any{"token_policies": "app"})
+			e.Must(logical.UpdateOperation, "role/r", map[string]any{"token_policies": "app"})
 			id := e.roleID("r")
 			secret, _ := e.secretID("r", map[string]any{"num_uses": bc.uses})
 			b.ReportAllocs()

@@ -14,12 +14,12 @@ import (
 
 func TestLogin(t *testing.T) {
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "role/app", map[string]any{
+	e.Must(logical.UpdateOperation, "role/app", map[string]any{
 		"token_policies": "app", "token_ttl": "10m", "token_max_ttl": "1h", "token_num_uses": 2,
 		"secret_id_bound_cidrs": "10.0.0.0/8,192.168.0.0/16", "token_bound_cidrs": "10.0.0.0/8,192.168.0.0/16",
 	})
-	e.must(logical.UpdateOperation, "role/other", nil)
-	e.must(logical.UpdateOperation, "role/open", map[string]any{"bind_secret_id": false, "secret_id_bound_cidrs": "172.16.0.0/12"})
+	e.Must(logical.UpdateOperation, "role/other", nil)
+	e.Must(logical.UpdateOperation, "role/open", map[string]any{"bind_secret_id": false, "secret_id_bound_cidrs": "172.16.0.0/12"})
 	appID, otherID, openID := e.roleID("app"), e.roleID("other"), e.roleID("open")
 	plain, _ := e.secretID("app", map[string]any{"metadata": `{"team":"blue"}`})
 	narrow, _ := e.secretID("app", map[string]any{"cidr_list": "10.1.0.0/16", "token_bound_cidrs": "10.1.2.0/24", "num_uses": 1})
@@ -69,14 +69,14 @@ func TestLogin(t *testing.T) {
 			}
 		})
 	}
-	if strings.Contains(e.logs.String(), plain) || strings.Contains(e.logs.String(), narrow) {
+	if strings.Contains(e.Logs.String(), plain) || strings.Contains(e.Logs.String(), narrow) {
 		t.Error("a secret id reached the log")
 	}
 }
 
 func TestLoginAuth(t *testing.T) {
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "role/app", map[string]any{
+	e.Must(logical.UpdateOperation, "role/app", map[string]any{
 		"token_policies": "app,db", "token_ttl": "10m", "token_max_ttl": "1h", "token_num_uses": 2, "token_type": "service",
 	})
 	id := e.roleID("app")
@@ -106,12 +106,12 @@ func TestLoginNumUsesConcurrent(t *testing.T) {
 	for _, uses := range []int{1, 5} {
 		t.Run("uses="+string(rune('0'+uses)), func(t *testing.T) {
 			e := newEnv(t)
-			e.must(logical.UpdateOperation, "role/r", nil)
+			e.Must(logical.UpdateOperation, "role/r", nil)
 			id := e.roleID("r")
 			secret, _ := e.secretID("r", map[string]any{"num_uses": uses})
 			// Slow reads widen the window between reading and spending a
 			// use, so an unserialised decrement would show.
-			e.s = slowStorage{e.s}
+			e.Storage = slowStorage{e.Storage}
 			var ok atomic.Int32
 			var wg sync.WaitGroup
 			start := make(chan struct{})
@@ -132,7 +132,7 @@ func TestLoginNumUsesConcurrent(t *testing.T) {
 			if got := ok.Load(); got != int32(uses) {
 				t.Errorf("%d logins succeeded, want %d", got, uses)
 			}
-			if resp := e.must(logical.UpdateOperation, "role/r/secret-id/lookup", map[string]any{"secret_id": secret}); resp != nil {
+			if resp := e.Must(logical.UpdateOperation, "role/r/secret-id/lookup", map[string]any{"secret_id": secret}); resp != nil {
 				t.Errorf("used-up secret id still present: %v", resp.Data)
 			}
 		})
@@ -143,7 +143,7 @@ func TestLoginNumUsesConcurrent(t *testing.T) {
 // cidr_list does not spend a use.
 func TestLoginCIDRRefusalKeepsUses(t *testing.T) {
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "role/r", nil)
+	e.Must(logical.UpdateOperation, "role/r", nil)
 	id := e.roleID("r")
 	secret, _ := e.secretID("r", map[string]any{"num_uses": 2, "cidr_list": "10.0.0.0/8"})
 	for range 3 {
@@ -151,7 +151,7 @@ func TestLoginCIDRRefusalKeepsUses(t *testing.T) {
 			t.Fatal("login from outside cidr_list succeeded")
 		}
 	}
-	look := e.must(logical.UpdateOperation, "role/r/secret-id/lookup", map[string]any{"secret_id": secret}).Data
+	look := e.Must(logical.UpdateOperation, "role/r/secret-id/lookup", map[string]any{"secret_id": secret}).Data
 	if look["secret_id_num_uses"] != 2 {
 		t.Errorf("uses after refused logins = %v", look["secret_id_num_uses"])
 	}
@@ -164,7 +164,7 @@ func TestLoginCIDRRefusalKeepsUses(t *testing.T) {
 
 func TestLoginIPv6AndMapped(t *testing.T) {
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "role/r", map[string]any{"secret_id_bound_cidrs": "10.0.0.0/8,fd00::/8"})
+	e.Must(logical.UpdateOperation, "role/r", map[string]any{"secret_id_bound_cidrs": "10.0.0.0/8,fd00::/8"})
 	id := e.roleID("r")
 	secret, _ := e.secretID("r", nil)
 	tests := []struct {

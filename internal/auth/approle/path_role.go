@@ -68,12 +68,36 @@ func opt(d *logical.FieldData, name string) (any, bool) {
 	return d.GetOk(name)
 }
 
-func (b *Backend) roleExists(ctx context.Context, req *logical.Request, d *logical.FieldData) (bool, error) {
+// storedRole reads the role the path names; nil if there is none.
+func storedRole(ctx context.Context, req *logical.Request, d *logical.FieldData) (*role, error) {
 	s, err := storageOf(req)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	r, err := getRole(ctx, s, roleName(d))
+	return getRole(ctx, s, roleName(d))
+}
+
+// lockRole runs fn with the role the path names (nil if there is none)
+// under that role's lock, so changes to one role are serialised.
+func (b *Backend) lockRole(ctx context.Context, req *logical.Request, d *logical.FieldData,
+	fn func(s storage.Backend, name string, r *role) (*logical.Response, error)) (*logical.Response, error) {
+	s, err := storageOf(req)
+	if err != nil {
+		return nil, err
+	}
+	name := roleName(d)
+	mu := stripe(&b.roleLocks, name)
+	mu.Lock()
+	defer mu.Unlock()
+	r, err := getRole(ctx, s, name)
+	if err != nil {
+		return nil, err
+	}
+	return fn(s, name, r)
+}
+
+func (b *Backend) roleExists(ctx context.Context, req *logical.Request, d *logical.FieldData) (bool, error) {
+	r, err := storedRole(ctx, req, d)
 	return r != nil, err
 }
 
@@ -90,11 +114,7 @@ func (b *Backend) handleListRoles(ctx context.Context, req *logical.Request, _ *
 }
 
 func (b *Backend) handleReadRole(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
-	}
-	r, err := getRole(ctx, s, roleName(d))
+	r, err := storedRole(ctx, req, d)
 	if err != nil || r == nil {
 		return nil, err
 	}
@@ -122,33 +142,23 @@ func roleData(r *role) map[string]any {
 
 // handleWriteRole creates a role or updates the fields the client sent.
 func (b *Backend) handleWriteRole(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
-	}
-	name := roleName(d)
-	mu := stripe(&b.roleLocks, name)
-	mu.Lock()
-	defer mu.Unlock()
-	r, err := getRole(ctx, s, name)
-	if err != nil {
-		return nil, err
-	}
-	creating := r == nil
-	if creating {
-		uid, err := newUUID()
-		if err != nil {
+	return b.lockRole(ctx, req, d, func(s storage.Backend, name string, r *role) (*logical.Response, error) {
+		creating := r == nil
+		if creating {
+			uid, err := newUUID()
+			if err != nil {
+				return nil, err
+			}
+			r = &role{Name: name, UID: uid, BindSecretID: true}
+		}
+		if err := applyRoleFields(r, d, creating); err != nil {
 			return nil, err
 		}
-		r = &role{Name: name, UID: uid, BindSecretID: true}
-	}
-	if err := applyRoleFields(r, d, creating); err != nil {
-		return nil, err
-	}
-	if err := b.saveRole(ctx, s, r, creating, d.String("role_id")); err != nil {
-		return nil, err
-	}
-	return &logical.Response{NoContent: true}, nil
+		if err := b.saveRole(ctx, s, r, creating, d.String("role_id")); err != nil {
+			return nil, err
+		}
+		return &logical.Response{NoContent: true}, nil
+	})
 }
 
 // saveRole validates r and stores it, with its role-id index. newRoleID,
@@ -261,34 +271,27 @@ func applyCIDRField(dst *[]netip.Prefix, d *logical.FieldData, names ...string) 
 }
 
 func (b *Backend) handleDeleteRole(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
-	}
-	name := roleName(d)
-	mu := stripe(&b.roleLocks, name)
-	mu.Lock()
-	defer mu.Unlock()
-	r, err := getRole(ctx, s, name)
-	if err != nil || r == nil {
-		return &logical.Response{NoContent: true}, err
-	}
-	h, err := b.hash(ctx, s, labelRoleID, r.RoleID)
-	if err != nil {
-		return nil, err
-	}
-	b.roleIDMu.Lock()
-	err = commit(ctx, s, deleteOp(rolePrefix+name), deleteOp(roleIDPrefix+h))
-	b.roleIDMu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	// The role is gone, so its secret IDs are unreachable already; a
-	// failure here leaves garbage for tidy, not live credentials.
-	if err := deleteRoleSecrets(ctx, s, r.UID); err != nil {
-		return nil, err
-	}
-	return &logical.Response{NoContent: true}, nil
+	return b.lockRole(ctx, req, d, func(s storage.Backend, name string, r *role) (*logical.Response, error) {
+		if r == nil {
+			return &logical.Response{NoContent: true}, nil
+		}
+		h, err := b.hash(ctx, s, labelRoleID, r.RoleID)
+		if err != nil {
+			return nil, err
+		}
+		b.roleIDMu.Lock()
+		err = commit(ctx, s, deleteOp(rolePrefix+name), deleteOp(roleIDPrefix+h))
+		b.roleIDMu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		// The role is gone, so its secret IDs are unreachable already; a
+		// failure here leaves garbage for tidy, not live credentials.
+		if err := deleteRoleSecrets(ctx, s, r.UID); err != nil {
+			return nil, err
+		}
+		return &logical.Response{NoContent: true}, nil
+	})
 }
 
 // deleteRoleSecrets removes every secret ID and accessor of a role uid.
@@ -303,11 +306,7 @@ func deleteRoleSecrets(ctx context.Context, s storage.Backend, uid string) error
 }
 
 func (b *Backend) handleReadRoleID(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
-	}
-	r, err := getRole(ctx, s, roleName(d))
+	r, err := storedRole(ctx, req, d)
 	if err != nil || r == nil {
 		return nil, err
 	}
@@ -325,29 +324,19 @@ func (b *Backend) handleWriteRoleID(ctx context.Context, req *logical.Request, d
 // updateRole applies change to an existing role under its lock and saves
 // it; change returns a new role ID or "".
 func (b *Backend) updateRole(ctx context.Context, req *logical.Request, d *logical.FieldData, change func(*role) (string, error)) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
-	}
-	name := roleName(d)
-	mu := stripe(&b.roleLocks, name)
-	mu.Lock()
-	defer mu.Unlock()
-	r, err := getRole(ctx, s, name)
-	if err != nil {
-		return nil, err
-	}
-	if r == nil {
-		return nil, logical.InvalidRequest("role %q does not exist", name)
-	}
-	newID, err := change(r)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.saveRole(ctx, s, r, false, newID); err != nil {
-		return nil, err
-	}
-	return &logical.Response{NoContent: true}, nil
+	return b.lockRole(ctx, req, d, func(s storage.Backend, name string, r *role) (*logical.Response, error) {
+		if r == nil {
+			return nil, errNoRole(name)
+		}
+		newID, err := change(r)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.saveRole(ctx, s, r, false, newID); err != nil {
+			return nil, err
+		}
+		return &logical.Response{NoContent: true}, nil
+	})
 }
 
 // prefixStrings formats CIDRs as strings, never nil (Vault shows []).

@@ -61,11 +61,7 @@ func (b *Backend) roleFieldPaths() []*logical.Path {
 
 func (b *Backend) readRoleField(f roleField) logical.Handler {
 	return func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-		s, err := storageOf(req)
-		if err != nil {
-			return nil, err
-		}
-		r, err := getRole(ctx, s, roleName(d))
+		r, err := storedRole(ctx, req, d)
 		if err != nil || r == nil {
 			return nil, err
 		}

@@ -46,30 +46,30 @@ func (b *Backend) secretIDPaths() []*logical.Path {
 		{
 			Pattern:    `role/` + namePattern + `/secret-id/lookup`,
 			Fields:     secretField,
-			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleLookupSecretID},
+			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleLookup(b.secretIDHash)},
 			Help:       "Read a secret ID's settings.",
 		},
 		{
 			Pattern: `role/` + namePattern + `/secret-id/destroy`,
 			Fields:  secretField,
 			Operations: map[logical.Operation]logical.Handler{
-				logical.UpdateOperation: b.handleDestroySecretID,
-				logical.DeleteOperation: b.handleDestroySecretID,
+				logical.UpdateOperation: b.handleDestroy(b.secretIDHash),
+				logical.DeleteOperation: b.handleDestroy(b.secretIDHash),
 			},
 			Help: "Destroy a secret ID.",
 		},
 		{
 			Pattern:    `role/` + namePattern + `/secret-id-accessor/lookup`,
 			Fields:     accessorField,
-			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleLookupAccessor},
+			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleLookup(b.accessorHash)},
 			Help:       "Read a secret ID's settings by its accessor.",
 		},
 		{
 			Pattern: `role/` + namePattern + `/secret-id-accessor/destroy`,
 			Fields:  accessorField,
 			Operations: map[logical.Operation]logical.Handler{
-				logical.UpdateOperation: b.handleDestroyAccessor,
-				logical.DeleteOperation: b.handleDestroyAccessor,
+				logical.UpdateOperation: b.handleDestroy(b.accessorHash),
+				logical.DeleteOperation: b.handleDestroy(b.accessorHash),
 			},
 			Help: "Destroy a secret ID by its accessor.",
 		},
@@ -95,37 +95,27 @@ func (b *Backend) handleCustomSecretID(ctx context.Context, req *logical.Request
 // createSecretID registers secret for the role under the role's lock, so a
 // concurrent role deletion cannot leave it behind.
 func (b *Backend) createSecretID(ctx context.Context, req *logical.Request, d *logical.FieldData, secret string) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
-	}
-	name := roleName(d)
-	mu := stripe(&b.roleLocks, name)
-	mu.Lock()
-	defer mu.Unlock()
-	r, err := getRole(ctx, s, name)
-	if err != nil {
-		return nil, err
-	}
-	if r == nil {
-		return nil, logical.InvalidRequest("role %q does not exist", name)
-	}
-	if !r.BindSecretID {
-		return nil, logical.InvalidRequest("bind_secret_id is not set on the role")
-	}
-	e, err := b.newSecretIDEntry(r, d)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.storeSecretID(ctx, s, r.UID, secret, e); err != nil {
-		return nil, err
-	}
-	return logical.DataResponse(map[string]any{
-		"secret_id":          secret,
-		"secret_id_accessor": e.Accessor,
-		"secret_id_ttl":      int64(e.TTL.Seconds()),
-		"secret_id_num_uses": e.NumUses,
-	}), nil
+	return b.lockRole(ctx, req, d, func(s storage.Backend, name string, r *role) (*logical.Response, error) {
+		if r == nil {
+			return nil, errNoRole(name)
+		}
+		if !r.BindSecretID {
+			return nil, logical.InvalidRequest("bind_secret_id is not set on the role")
+		}
+		e, err := b.newSecretIDEntry(r, d)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.storeSecretID(ctx, s, r.UID, secret, e); err != nil {
+			return nil, err
+		}
+		return logical.DataResponse(map[string]any{
+			"secret_id":          secret,
+			"secret_id_accessor": e.Accessor,
+			"secret_id_ttl":      int64(e.TTL.Seconds()),
+			"secret_id_num_uses": e.NumUses,
+		}), nil
+	})
 }
 
 // newSecretIDEntry builds a secret ID's settings from the request, within
@@ -230,10 +220,13 @@ func roleFor(ctx context.Context, s storage.Backend, d *logical.FieldData) (*rol
 		return nil, err
 	}
 	if r == nil {
-		return nil, logical.InvalidRequest("role %q does not exist", roleName(d))
+		return nil, errNoRole(roleName(d))
 	}
 	return r, nil
 }
+
+// errNoRole is the invalid-request error for a role that does not exist.
+func errNoRole(name string) error { return logical.InvalidRequest("role %q does not exist", name) }
 
 // errMissing builds the error for a required field missing from a DELETE
 // (the framework checks required fields on writes only).

@@ -35,13 +35,20 @@ func (b *Backend) handleListSecretIDs(ctx context.Context, req *logical.Request,
 	return logical.ListResponse(accessors), nil
 }
 
-// secretIDHash returns the role and HMAC for the request's secret_id.
-func (b *Backend) secretIDHash(ctx context.Context, s storage.Backend, d *logical.FieldData) (*role, string, error) {
-	secret := d.String("secret_id")
-	if secret == "" {
-		return nil, "", errMissing("secret_id")
+// roleAndField returns the path's role and the request's field, which
+// must be set.
+func roleAndField(ctx context.Context, s storage.Backend, d *logical.FieldData, field string) (*role, string, error) {
+	v := d.String(field)
+	if v == "" {
+		return nil, "", errMissing(field)
 	}
 	r, err := roleFor(ctx, s, d)
+	return r, v, err
+}
+
+// secretIDHash returns the role and HMAC for the request's secret_id.
+func (b *Backend) secretIDHash(ctx context.Context, s storage.Backend, d *logical.FieldData) (*role, string, error) {
+	r, secret, err := roleAndField(ctx, s, d, "secret_id")
 	if err != nil {
 		return nil, "", err
 	}
@@ -52,11 +59,7 @@ func (b *Backend) secretIDHash(ctx context.Context, s storage.Backend, d *logica
 // accessorHash returns the role and secret ID HMAC for the request's
 // secret_id_accessor, or an invalid-request error if it is unknown.
 func (b *Backend) accessorHash(ctx context.Context, s storage.Backend, d *logical.FieldData) (*role, string, error) {
-	accessor := d.String("secret_id_accessor")
-	if accessor == "" {
-		return nil, "", errMissing("secret_id_accessor")
-	}
-	r, err := roleFor(ctx, s, d)
+	r, accessor, err := roleAndField(ctx, s, d, "secret_id_accessor")
 	if err != nil {
 		return nil, "", err
 	}
@@ -84,28 +87,23 @@ func (b *Backend) lookup(ctx context.Context, s storage.Backend, r *role, h stri
 	return logical.DataResponse(secretIDData(e)), nil
 }
 
-func (b *Backend) handleLookupSecretID(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
-	}
-	r, h, err := b.secretIDHash(ctx, s, d)
-	if err != nil {
-		return nil, err
-	}
-	return b.lookup(ctx, s, r, h)
-}
+// secretIDFinder finds the role and HMAC of the secret ID a request
+// names: secretIDHash by its value, accessorHash by its accessor.
+type secretIDFinder func(ctx context.Context, s storage.Backend, d *logical.FieldData) (*role, string, error)
 
-func (b *Backend) handleLookupAccessor(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
+// handleLookup serves secret-id/lookup and secret-id-accessor/lookup.
+func (b *Backend) handleLookup(find secretIDFinder) logical.Handler {
+	return func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+		s, err := storageOf(req)
+		if err != nil {
+			return nil, err
+		}
+		r, h, err := find(ctx, s, d)
+		if err != nil {
+			return nil, err
+		}
+		return b.lookup(ctx, s, r, h)
 	}
-	r, h, err := b.accessorHash(ctx, s, d)
-	if err != nil {
-		return nil, err
-	}
-	return b.lookup(ctx, s, r, h)
 }
 
 // destroy deletes a secret ID entry and its accessor under the secret ID's
@@ -131,32 +129,20 @@ func (b *Backend) deleteSecretID(ctx context.Context, s storage.Backend, uid, h 
 	return commit(ctx, s, deleteOp(secretIDKey(uid, h)), deleteOp(accessorKey(uid, ah)))
 }
 
-func (b *Backend) handleDestroySecretID(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
+// handleDestroy serves secret-id/destroy and secret-id-accessor/destroy.
+func (b *Backend) handleDestroy(find secretIDFinder) logical.Handler {
+	return func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+		s, err := storageOf(req)
+		if err != nil {
+			return nil, err
+		}
+		r, h, err := find(ctx, s, d)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.destroy(ctx, s, r.UID, h); err != nil {
+			return nil, err
+		}
+		return &logical.Response{NoContent: true}, nil
 	}
-	r, h, err := b.secretIDHash(ctx, s, d)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.destroy(ctx, s, r.UID, h); err != nil {
-		return nil, err
-	}
-	return &logical.Response{NoContent: true}, nil
-}
-
-func (b *Backend) handleDestroyAccessor(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
-	}
-	r, h, err := b.accessorHash(ctx, s, d)
-	if err != nil {
-		return nil, err
-	}
-	if err := b.destroy(ctx, s, r.UID, h); err != nil {
-		return nil, err
-	}
-	return &logical.Response{NoContent: true}, nil
 }

@@ -14,13 +14,13 @@ import (
 
 func TestRoleLifecycle(t *testing.T) {
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "role/Web", map[string]any{
+	e.Must(logical.UpdateOperation, "role/Web", map[string]any{
 		"token_policies": "web,ops", "token_ttl": "20m", "secret_id_num_uses": 10, "secret_id_ttl": "1h",
 		"secret_id_bound_cidrs": "10.0.0.0/8", "period": 0,
 	})
-	e.must(logical.UpdateOperation, "role/batch", map[string]any{"token_type": "batch"})
+	e.Must(logical.UpdateOperation, "role/batch", map[string]any{"token_type": "batch"})
 
-	data := e.must(logical.ReadOperation, "role/web", nil).Data
+	data := e.Must(logical.ReadOperation, "role/web", nil).Data
 	want := map[string]any{
 		"bind_secret_id": true, "secret_id_num_uses": 10, "secret_id_ttl": int64(3600),
 		"local_secret_ids": false, "token_ttl": int64(1200), "token_type": "default",
@@ -39,33 +39,33 @@ func TestRoleLifecycle(t *testing.T) {
 	if _, ok := data["role_id"]; ok {
 		t.Error("role read shows the role ID")
 	}
-	if keys := e.must(logical.ListOperation, "role", nil).Data["keys"]; !slices.Equal(keys.([]string), []string{"batch", "web"}) {
+	if keys := e.Must(logical.ListOperation, "role", nil).Data["keys"]; !slices.Equal(keys.([]string), []string{"batch", "web"}) {
 		t.Errorf("list = %v", keys)
 	}
 
 	// An update changes only what it names and keeps the role ID.
 	id := e.roleID("web")
-	e.must(logical.UpdateOperation, "role/web", map[string]any{"secret_id_num_uses": 3})
-	if got := e.must(logical.ReadOperation, "role/web", nil).Data; got["secret_id_num_uses"] != 3 || got["token_ttl"] != int64(1200) {
+	e.Must(logical.UpdateOperation, "role/web", map[string]any{"secret_id_num_uses": 3})
+	if got := e.Must(logical.ReadOperation, "role/web", nil).Data; got["secret_id_num_uses"] != 3 || got["token_ttl"] != int64(1200) {
 		t.Errorf("after update: %v", got)
 	}
 	if e.roleID("web") != id {
 		t.Error("update changed the role ID")
 	}
 
-	e.must(logical.DeleteOperation, "role/WEB", nil)
-	if resp := e.must(logical.ReadOperation, "role/web", nil); resp != nil {
+	e.Must(logical.DeleteOperation, "role/WEB", nil)
+	if resp := e.Must(logical.ReadOperation, "role/web", nil); resp != nil {
 		t.Errorf("read after delete: %v", resp.Data)
 	}
-	if resp := e.must(logical.ReadOperation, "role/web/role-id", nil); resp != nil {
+	if resp := e.Must(logical.ReadOperation, "role/web/role-id", nil); resp != nil {
 		t.Errorf("role-id after delete: %v", resp.Data)
 	}
 }
 
 func TestRoleID(t *testing.T) {
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "role/a", map[string]any{"role_id": "custom-a"})
-	e.must(logical.UpdateOperation, "role/b", nil)
+	e.Must(logical.UpdateOperation, "role/a", map[string]any{"role_id": "custom-a"})
+	e.Must(logical.UpdateOperation, "role/b", nil)
 	if got := e.roleID("a"); got != "custom-a" {
 		t.Errorf("custom role id = %q", got)
 	}
@@ -85,14 +85,14 @@ func TestRoleID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.do(logical.UpdateOperation, tt.path, tt.data)
+			_, err := e.Do(logical.UpdateOperation, tt.path, tt.data)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || logical.KindOf(err) != logical.KindInvalidRequest {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
 		})
 	}
 	// Changing the role ID moves logins to the new one.
-	e.must(logical.UpdateOperation, "role/a/role-id", map[string]any{"role_id": "new-a"})
+	e.Must(logical.UpdateOperation, "role/a/role-id", map[string]any{"role_id": "new-a"})
 	if _, err := e.login("127.0.0.1", "custom-a", secret); err == nil {
 		t.Error("old role id still logs in")
 	}
@@ -100,7 +100,7 @@ func TestRoleID(t *testing.T) {
 		t.Errorf("new role id: %v", err)
 	}
 	// The old role ID is free again.
-	e.must(logical.UpdateOperation, "role/b/role-id", map[string]any{"role_id": "custom-a"})
+	e.Must(logical.UpdateOperation, "role/b/role-id", map[string]any{"role_id": "custom-a"})
 }
 
 func TestRoleWriteErrors(t *testing.T) {
@@ -119,22 +119,22 @@ func TestRoleWriteErrors(t *testing.T) {
 	e := newEnv(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.do(logical.UpdateOperation, "role/r", tt.data)
+			_, err := e.Do(logical.UpdateOperation, "role/r", tt.data)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
 		})
 	}
-	if resp := e.must(logical.ReadOperation, "role/r", nil); resp != nil {
+	if resp := e.Must(logical.ReadOperation, "role/r", nil); resp != nil {
 		t.Error("a refused create stored a role")
 	}
 	// A role without a secret ID is fine when bound to CIDRs.
-	e.must(logical.UpdateOperation, "role/r", map[string]any{"bind_secret_id": false, "bound_cidr_list": "10.0.0.0/8"})
-	e.must(logical.UpdateOperation, "role/local", map[string]any{"local_secret_ids": true})
-	if _, err := e.do(logical.UpdateOperation, "role/local", map[string]any{"local_secret_ids": false}); err == nil {
+	e.Must(logical.UpdateOperation, "role/r", map[string]any{"bind_secret_id": false, "bound_cidr_list": "10.0.0.0/8"})
+	e.Must(logical.UpdateOperation, "role/local", map[string]any{"local_secret_ids": true})
+	if _, err := e.Do(logical.UpdateOperation, "role/local", map[string]any{"local_secret_ids": false}); err == nil {
 		t.Error("local_secret_ids changed after creation")
 	}
-	e.must(logical.UpdateOperation, "role/local", map[string]any{"local_secret_ids": true})
+	e.Must(logical.UpdateOperation, "role/local", map[string]any{"local_secret_ids": true})
 }
 
 func TestRoleFieldPaths(t *testing.T) {
@@ -158,32 +158,32 @@ func TestRoleFieldPaths(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			e := newEnv(t)
-			e.must(logical.UpdateOperation, "role/r", map[string]any{"token_bound_cidrs": "0.0.0.0/0"})
+			e.Must(logical.UpdateOperation, "role/r", map[string]any{"token_bound_cidrs": "0.0.0.0/0"})
 			if tt.path == "token-bound-cidrs" {
-				e.must(logical.UpdateOperation, "role/r", map[string]any{"token_bound_cidrs": ""})
+				e.Must(logical.UpdateOperation, "role/r", map[string]any{"token_bound_cidrs": ""})
 			}
 			p := "role/r/" + tt.path
-			e.must(logical.UpdateOperation, p, tt.set)
-			if got := e.must(logical.ReadOperation, p, nil).Data[tt.field]; !equal(got, tt.want) {
+			e.Must(logical.UpdateOperation, p, tt.set)
+			if got := e.Must(logical.ReadOperation, p, nil).Data[tt.field]; !equal(got, tt.want) {
 				t.Errorf("after set: %s = %#v, want %#v", tt.field, got, tt.want)
 			}
-			if _, err := e.do(logical.DeleteOperation, p, nil); err != nil {
+			if _, err := e.Do(logical.DeleteOperation, p, nil); err != nil {
 				t.Fatalf("reset: %v", err)
 			}
-			if got := e.must(logical.ReadOperation, p, nil).Data[tt.field]; !equal(got, tt.def) {
+			if got := e.Must(logical.ReadOperation, p, nil).Data[tt.field]; !equal(got, tt.def) {
 				t.Errorf("after reset: %s = %#v, want %#v", tt.field, got, tt.def)
 			}
-			if _, err := e.do(logical.UpdateOperation, p, map[string]any{}); err == nil {
+			if _, err := e.Do(logical.UpdateOperation, p, map[string]any{}); err == nil {
 				t.Error("empty set accepted")
 			}
 		})
 	}
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "role/r", map[string]any{"local_secret_ids": true})
-	if got := e.must(logical.ReadOperation, "role/r/local-secret-ids", nil).Data["local_secret_ids"]; got != true {
+	e.Must(logical.UpdateOperation, "role/r", map[string]any{"local_secret_ids": true})
+	if got := e.Must(logical.ReadOperation, "role/r/local-secret-ids", nil).Data["local_secret_ids"]; got != true {
 		t.Errorf("local-secret-ids = %v", got)
 	}
-	if _, err := e.do(logical.UpdateOperation, "role/r/local-secret-ids", map[string]any{"local_secret_ids": false}); err == nil {
+	if _, err := e.Do(logical.UpdateOperation, "role/r/local-secret-ids", map[string]any{"local_secret_ids": false}); err == nil {
 		t.Error("local-secret-ids is writable")
 	}
 }
@@ -237,14 +237,14 @@ func TestFactory(t *testing.T) {
 // one gets it.
 func TestConcurrentRoleIDClaims(t *testing.T) {
 	e := newEnv(t)
-	e.s = slowStorage{e.s}
+	e.Storage = slowStorage{e.Storage}
 	var wg sync.WaitGroup
 	var won atomic.Int32
 	for i := range 6 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := e.do(logical.UpdateOperation, fmt.Sprintf("role/r%d", i), map[string]any{"role_id": "shared"})
+			_, err := e.Do(logical.UpdateOperation, fmt.Sprintf("role/r%d", i), map[string]any{"role_id": "shared"})
 			switch {
 			case err == nil:
 				won.Add(1)

@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/logical/logicaltest"
 	"github.com/cofferdev/coffer/internal/storage"
 )
 
 func TestRedaction(t *testing.T) {
 	r := &role{Name: "r", RoleID: "role-id-value-123"}
 	key := hmacKey("0123456789abcdef0123456789abcdef")
-	var buf syncBuf
+	var buf logicaltest.LogBuffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "role", r, "key", key)
 	for _, out := range []string{fmt.Sprint(r), fmt.Sprintf("%+v", r), fmt.Sprint(key), fmt.Sprintf("%#v", key), buf.String()} {
 		if !strings.Contains(out, "[REDACTED]") || strings.Contains(out, "role-id-value") || strings.Contains(out, "0123456789") {
@@ -34,15 +35,15 @@ func TestCorruptEntries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
-			if err := e.s.Put(context.Background(), &storage.Entry{Key: tt.key, Value: []byte("{not json")}); err != nil {
+			if err := e.Storage.Put(context.Background(), &storage.Entry{Key: tt.key, Value: []byte("{not json")}); err != nil {
 				t.Fatal(err)
 			}
-			e.b = e.open()
+			e.open()
 			op := logical.UpdateOperation
 			if tt.data == nil {
 				op = logical.ReadOperation
 			}
-			if _, err := e.do(op, tt.path, tt.data); err != ErrCorruptEntry {
+			if _, err := e.Do(op, tt.path, tt.data); err != ErrCorruptEntry {
 				t.Errorf("err = %v, want ErrCorruptEntry", err)
 			}
 		})

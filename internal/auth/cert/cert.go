@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/logical"
 )
 
@@ -73,14 +74,7 @@ func New(_ context.Context, conf *logical.BackendConfig, opts Options) (*Backend
 	if conf == nil || conf.Storage == nil {
 		return nil, ErrNilConfig
 	}
-	logger := conf.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
+	logger, now := authutil.Logger(conf.Logger), authutil.Clock(opts.Now)
 	b := &Backend{logger: logger, now: now}
 	b.Router = logical.NewRouter(b.paths()...)
 	return b, nil

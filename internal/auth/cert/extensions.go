@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/logical"
 )
 
@@ -75,7 +76,7 @@ func matchesExtensions(c *x509.Certificate, required []string) bool {
 			return false
 		}
 		v, ok := values[canon]
-		if !ok || !globMatch(pattern, v) {
+		if !ok || !authutil.Glob(pattern, v) {
 			return false
 		}
 	}

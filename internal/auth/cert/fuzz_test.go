@@ -20,8 +20,8 @@ func FuzzCertWrite(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		tb := newTestBackend(t, nil)
-		_, err := tb.do(logical.UpdateOperation, "certs/x", map[string]any{"certificate": text})
-		resp, rerr := tb.do(logical.ReadOperation, "certs/x", nil)
+		_, err := tb.Do(logical.UpdateOperation, "certs/x", map[string]any{"certificate": text})
+		resp, rerr := tb.Do(logical.ReadOperation, "certs/x", nil)
 		if rerr != nil {
 			t.Fatalf("read: %v", rerr)
 		}
@@ -56,7 +56,7 @@ func FuzzCRLWrite(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		tb := newTestBackend(t, nil)
-		_, err := tb.do(logical.UpdateOperation, "crls/x", map[string]any{"crl": text})
+		_, err := tb.Do(logical.UpdateOperation, "crls/x", map[string]any{"crl": text})
 		if err != nil {
 			if logical.KindOf(err) != logical.KindInvalidRequest {
 				t.Fatalf("write error %v is not a 400", err)
@@ -67,7 +67,7 @@ func FuzzCRLWrite(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted CRL does not parse again: %v", err)
 		}
-		revoked, err := loadCRLs(t.Context(), tb.s)
+		revoked, err := loadCRLs(t.Context(), tb.Storage)
 		if err != nil || len(revoked) != len(info.Serials) {
 			t.Fatalf("stored %d serials, parsed %d: %v", len(revoked), len(info.Serials), err)
 		}

@@ -8,36 +8,31 @@ import (
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
-	"github.com/cofferdev/coffer/internal/storage"
-	"github.com/cofferdev/coffer/internal/storage/inmem"
+	"github.com/cofferdev/coffer/internal/logical/logicaltest"
 )
 
-// testBackend is a cert backend over in-memory storage.
+// testBackend is a cert backend over in-memory storage, driven as the core
+// drives it.
 type testBackend struct {
+	*logicaltest.Harness
 	b *Backend
-	s storage.Backend
 }
 
 func newTestBackend(t testing.TB, now func() time.Time) *testBackend {
 	t.Helper()
-	s := inmem.New()
-	b, err := New(context.Background(), &logical.BackendConfig{Storage: s, MountPath: "auth/cert/"}, Options{Now: now})
+	tb := &testBackend{Harness: logicaltest.New(t, "auth/cert/")}
+	b, err := New(context.Background(), tb.Config(), Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testBackend{b: b, s: s}
-}
-
-// do sends a request to the backend as the core would.
-func (tb *testBackend) do(op logical.Operation, path string, data map[string]any) (*logical.Response, error) {
-	return tb.b.HandleRequest(context.Background(), &logical.Request{
-		Operation: op, Path: path, Data: data, Storage: tb.s, MountPoint: "auth/cert/"})
+	tb.b, tb.Backend = b, b
+	return tb
 }
 
 // mustWrite writes data at path and fails the test on error.
 func (tb *testBackend) mustWrite(t testing.TB, path string, data map[string]any) *logical.Response {
 	t.Helper()
-	resp, err := tb.do(logical.UpdateOperation, path, data)
+	resp, err := tb.Do(logical.UpdateOperation, path, data)
 	if err != nil {
 		t.Fatalf("write %s: %v", path, err)
 	}
@@ -46,7 +41,7 @@ func (tb *testBackend) mustWrite(t testing.TB, path string, data map[string]any)
 
 // login logs in with the given presented chain (leaf first) from remote.
 func (tb *testBackend) login(name, remote string, chain ...*x509.Certificate) (*logical.Response, error) {
-	req := &logical.Request{Operation: logical.UpdateOperation, Path: "login", Storage: tb.s,
+	req := &logical.Request{Operation: logical.UpdateOperation, Path: "login", Storage: tb.Storage,
 		MountPoint: "auth/cert/", RemoteAddr: remote, Data: map[string]any{}}
 	if name != "" {
 		req.Data["name"] = name

@@ -181,7 +181,7 @@ func TestLoginCRL(t *testing.T) {
 			}
 		})
 	}
-	if _, err := tb.do(logical.DeleteOperation, "crls/leaves", nil); err != nil {
+	if _, err := tb.Do(logical.DeleteOperation, "crls/leaves", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := tb.login("", "", revoked.Cert); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/auth/tokenutil"
 	"github.com/cofferdev/coffer/internal/logical"
 )
@@ -93,7 +94,7 @@ func (b *Backend) handleCertRead(ctx context.Context, req *logical.Request, d *l
 	}
 	data := map[string]any{"certificate": e.Certificate, "display_name": e.DisplayName}
 	for name, list := range listFields(e) {
-		data[name] = nonNil(*list)
+		data[name] = authutil.NonNil(*list)
 	}
 	data["ocsp_enabled"], data["ocsp_ca_certificates"], data["ocsp_servers_override"] = false, "", []string{}
 	data["ocsp_fail_open"], data["ocsp_query_all_servers"] = false, false
@@ -181,11 +182,4 @@ func (b *Backend) handleCertDelete(ctx context.Context, req *logical.Request, d 
 		return nil, fmt.Errorf("cert: delete %s: %w", name, err)
 	}
 	return &logical.Response{NoContent: true}, nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

@@ -43,7 +43,7 @@ func TestCertWriteValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tb := newTestBackend(t, nil)
-			_, err := tb.do(logical.UpdateOperation, tt.path, tt.data)
+			_, err := tb.Do(logical.UpdateOperation, tt.path, tt.data)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("write: %v", err)
@@ -53,7 +53,7 @@ func TestCertWriteValidation(t *testing.T) {
 			if logical.KindOf(err) != logical.KindInvalidRequest || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("write err = %v, want a 400 containing %q", err, tt.wantErr)
 			}
-			if resp, err := tb.do(logical.ReadOperation, tt.path, nil); resp != nil || (err != nil && logical.KindOf(err) != logical.KindInvalidRequest) {
+			if resp, err := tb.Do(logical.ReadOperation, tt.path, nil); resp != nil || (err != nil && logical.KindOf(err) != logical.KindInvalidRequest) {
 				t.Fatalf("read after a refused write = %v, %v", resp, err)
 			}
 		})
@@ -73,7 +73,7 @@ func TestCertCRUD(t *testing.T) {
 	tb.mustWrite(t, "certs/web", map[string]any{"display_name": "front"})
 	tb.mustWrite(t, "certs/api", map[string]any{"certificate": root.PEM})
 
-	resp, err := tb.do(logical.ReadOperation, "certs/WEB", nil)
+	resp, err := tb.Do(logical.ReadOperation, "certs/WEB", nil)
 	if err != nil || resp == nil {
 		t.Fatalf("read = %v, %v", resp, err)
 	}
@@ -87,21 +87,21 @@ func TestCertCRUD(t *testing.T) {
 			t.Errorf("read %s = %#v, want %#v", k, got, want)
 		}
 	}
-	resp, err = tb.do(logical.ReadOperation, "certs/api", nil)
+	resp, err = tb.Do(logical.ReadOperation, "certs/api", nil)
 	if err != nil || resp.Data["display_name"] != "api" {
 		t.Errorf("display name defaults to the entry name: %v, %v", resp, err)
 	}
-	resp, err = tb.do(logical.ListOperation, "certs/", nil)
+	resp, err = tb.Do(logical.ListOperation, "certs/", nil)
 	if err != nil || !reflect.DeepEqual(resp.Data["keys"], []string{"api", "web"}) {
 		t.Fatalf("list = %v, %v", resp, err)
 	}
-	if _, err := tb.do(logical.DeleteOperation, "certs/web", nil); err != nil {
+	if _, err := tb.Do(logical.DeleteOperation, "certs/web", nil); err != nil {
 		t.Fatal(err)
 	}
-	if resp, err := tb.do(logical.ReadOperation, "certs/web", nil); resp != nil || err != nil {
+	if resp, err := tb.Do(logical.ReadOperation, "certs/web", nil); resp != nil || err != nil {
 		t.Fatalf("read after delete = %v, %v", resp, err)
 	}
-	checked, exists, err := tb.b.Exists(context.Background(), &logical.Request{Path: "certs/api", Storage: tb.s, Operation: logical.UpdateOperation})
+	checked, exists, err := tb.b.Exists(context.Background(), &logical.Request{Path: "certs/api", Storage: tb.Storage, Operation: logical.UpdateOperation})
 	if !checked || !exists || err != nil {
 		t.Fatalf("Exists(certs/api) = %v %v %v", checked, exists, err)
 	}
@@ -113,7 +113,7 @@ func TestConfigPath(t *testing.T) {
 	tb := newTestBackend(t, nil)
 	read := func() map[string]any {
 		t.Helper()
-		resp, err := tb.do(logical.ReadOperation, "config", nil)
+		resp, err := tb.Do(logical.ReadOperation, "config", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,12 +139,12 @@ func TestCRLPath(t *testing.T) {
 	tb := newTestBackend(t, nil)
 	for _, bad := range []map[string]any{{}, {"crl": "nope"}, {"crl": root.PEM},
 		{"crl": "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"}} {
-		if _, err := tb.do(logical.UpdateOperation, "crls/bad", bad); logical.KindOf(err) != logical.KindInvalidRequest {
+		if _, err := tb.Do(logical.UpdateOperation, "crls/bad", bad); logical.KindOf(err) != logical.KindInvalidRequest {
 			t.Errorf("write %v: err %v, want a 400", bad, err)
 		}
 	}
 	tb.mustWrite(t, "crls/main", map[string]any{"crl": root.CRL(t, a.Cert, b.Cert, a.Cert)})
-	resp, err := tb.do(logical.ReadOperation, "crls/main", nil)
+	resp, err := tb.Do(logical.ReadOperation, "crls/main", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,14 +152,14 @@ func TestCRLPath(t *testing.T) {
 	if len(serials) != 2 || serials[a.Cert.SerialNumber.String()] == nil || serials[b.Cert.SerialNumber.String()] == nil {
 		t.Fatalf("serials = %v", serials)
 	}
-	resp, err = tb.do(logical.ListOperation, "crls", nil)
+	resp, err = tb.Do(logical.ListOperation, "crls", nil)
 	if err != nil || !reflect.DeepEqual(resp.Data["keys"], []string{"main"}) {
 		t.Fatalf("list = %v, %v", resp, err)
 	}
-	if _, err := tb.do(logical.DeleteOperation, "crls/main", nil); err != nil {
+	if _, err := tb.Do(logical.DeleteOperation, "crls/main", nil); err != nil {
 		t.Fatal(err)
 	}
-	if resp, err := tb.do(logical.ListOperation, "crls", nil); resp != nil || err != nil {
+	if resp, err := tb.Do(logical.ListOperation, "crls", nil); resp != nil || err != nil {
 		t.Fatalf("list after delete = %v, %v", resp, err)
 	}
 }
@@ -172,7 +172,7 @@ func TestFactory(t *testing.T) {
 		}
 	}
 	tb := newTestBackend(t, time.Now)
-	if _, err := tb.do(logical.ReadOperation, "nope", nil); logical.KindOf(err) != logical.KindUnsupportedPath {
+	if _, err := tb.Do(logical.ReadOperation, "nope", nil); logical.KindOf(err) != logical.KindUnsupportedPath {
 		t.Errorf("unknown path: %v", err)
 	}
 }

@@ -2,11 +2,10 @@ package cert
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/auth/tokenutil"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
@@ -53,33 +52,15 @@ func checkName(name string) error {
 	return nil
 }
 
-// getJSON decodes the value at key into v; it reports false when the key
-// does not exist.
+// getJSON decodes the entry at key into v; ok is false when the key is
+// absent.
 func getJSON(ctx context.Context, s storage.Backend, key string, v any) (bool, error) {
-	e, err := s.Get(ctx, key)
-	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("cert: read %s: %w", key, err)
-	}
-	if err := json.Unmarshal(e.Value, v); err != nil {
-		// The decoder's message is not kept: it could quote stored text.
-		return false, fmt.Errorf("%w: %s", ErrCorruptEntry, key)
-	}
-	return true, nil
+	return authutil.GetJSON(ctx, s, "cert", key, v, ErrCorruptEntry)
 }
 
 // putJSON encodes v and stores it at key.
 func putJSON(ctx context.Context, s storage.Backend, key string, v any) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("cert: encode %s: %w", key, err)
-	}
-	if err := s.Put(ctx, &storage.Entry{Key: key, Value: raw}); err != nil {
-		return fmt.Errorf("cert: write %s: %w", key, err)
-	}
-	return nil
+	return authutil.PutJSON(ctx, s, "cert", key, v)
 }
 
 // loadEntry returns the named entry, or nil if there is none.

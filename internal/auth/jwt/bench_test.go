@@ -20,7 +20,7 @@ func BenchmarkLogin(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				h.must(logical.UpdateOperation, "config", map[string]any{"jwt_validation_pubkeys": []any{pub}})
+				h.Must(logical.UpdateOperation, "config", map[string]any{"jwt_validation_pubkeys": []any{pub}})
 			}
 			h.jwtRole("dev", nil)
 			tok := h.token(nil)

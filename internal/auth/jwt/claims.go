@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/logical"
 )
 
@@ -249,32 +250,10 @@ func checkBoundClaims(claims map[string]any, bound map[string][]string, glob boo
 func anyMatch(actual, expected []string, glob bool) bool {
 	for _, a := range actual {
 		for _, e := range expected {
-			if (glob && globMatch(e, a)) || (!glob && a == e) {
+			if (glob && authutil.Glob(e, a)) || (!glob && a == e) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// globMatch reports whether s matches pattern, where '*' matches any run
-// of characters (including none and '/') and everything else is literal.
-func globMatch(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, p)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(p):]
-	}
-	return len(s) >= len(last) && strings.HasSuffix(s, last)
 }

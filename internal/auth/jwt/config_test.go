@@ -12,7 +12,7 @@ import (
 func TestConfigSecretNeverRead(t *testing.T) {
 	h := newHarness(t, oidctest.Options{TLS: true})
 	h.discoveryConfig(map[string]any{"default_role": "dev", "jwt_supported_algs": "RS256"})
-	resp := h.must(logical.ReadOperation, "config", nil)
+	resp := h.Must(logical.ReadOperation, "config", nil)
 	if _, ok := resp.Data["oidc_client_secret"]; ok {
 		t.Fatal("config read returns oidc_client_secret")
 	}
@@ -24,7 +24,7 @@ func TestConfigSecretNeverRead(t *testing.T) {
 	if resp.Data["oidc_client_id"] != h.p.ClientID() || resp.Data["default_role"] != "dev" {
 		t.Fatalf("config read = %v", resp.Data)
 	}
-	c, err := loadConfig(t.Context(), h.s)
+	c, err := loadConfig(t.Context(), h.Storage)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestConfigValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := h.do(logical.UpdateOperation, "config", tc.data)
+			_, err := h.Do(logical.UpdateOperation, "config", tc.data)
 			if tc.want == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -77,7 +77,7 @@ func TestRoleCRUD(t *testing.T) {
 	h.jwtRole("b-role", map[string]any{"clock_skew_leeway": "2m", "expiration_leeway": -1, "max_age": "1h",
 		"bound_claims": map[string]any{"team": "x"}})
 	h.jwtRole("a-role", map[string]any{"bound_claims": `{"team": ["x", "y"]}`})
-	resp := h.must(logical.ReadOperation, "role/b-role", nil)
+	resp := h.Must(logical.ReadOperation, "role/b-role", nil)
 	d := resp.Data
 	if d["role_type"] != "jwt" || d["user_claim"] != "email" || d["clock_skew_leeway"] != int64(120) ||
 		d["expiration_leeway"] != int64(-1) || d["max_age"] != int64(3600) || d["bound_claims_type"] != "string" {
@@ -90,21 +90,21 @@ func TestRoleCRUD(t *testing.T) {
 		t.Fatalf("bound_claims = %v", bc)
 	}
 	// An update changes only the fields sent.
-	h.must(logical.UpdateOperation, "role/b-role", map[string]any{"user_claim": "sub"})
-	d = h.must(logical.ReadOperation, "role/b-role", nil).Data
+	h.Must(logical.UpdateOperation, "role/b-role", map[string]any{"user_claim": "sub"})
+	d = h.Must(logical.ReadOperation, "role/b-role", nil).Data
 	if d["user_claim"] != "sub" || d["clock_skew_leeway"] != int64(120) {
 		t.Fatalf("after update = %v", d)
 	}
-	a := h.must(logical.ReadOperation, "role/a-role", nil).Data["bound_claims"].(map[string]any)
+	a := h.Must(logical.ReadOperation, "role/a-role", nil).Data["bound_claims"].(map[string]any)
 	if !slices.Equal(a["team"].([]string), []string{"x", "y"}) {
 		t.Fatalf("bound_claims from a JSON string = %v", a)
 	}
-	list := h.must(logical.ListOperation, "role/", nil)
+	list := h.Must(logical.ListOperation, "role/", nil)
 	if !slices.Equal(list.Data["keys"].([]string), []string{"a-role", "b-role"}) {
 		t.Fatalf("list = %v", list.Data)
 	}
-	h.must(logical.DeleteOperation, "role/b-role", nil)
-	if resp := h.must(logical.ReadOperation, "role/b-role", nil); resp != nil {
+	h.Must(logical.DeleteOperation, "role/b-role", nil)
+	if resp := h.Must(logical.ReadOperation, "role/b-role", nil); resp != nil {
 		t.Fatalf("deleted role still reads: %v", resp.Data)
 	}
 }
@@ -129,7 +129,7 @@ func TestRoleValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := h.do(logical.UpdateOperation, "role/r", tc.data)
+			_, err := h.Do(logical.UpdateOperation, "role/r", tc.data)
 			wantInvalid(t, err, tc.want)
 		})
 	}
@@ -153,34 +153,6 @@ func TestLoginPaths(t *testing.T) {
 			unauth, user := h.b.LoginPath(&logical.Request{Path: tc.path, Data: map[string]any{"role": "dev"}})
 			if unauth != tc.unauth || user != tc.user {
 				t.Fatalf("LoginPath = %v %q, want %v %q", unauth, user, tc.unauth, tc.user)
-			}
-		})
-	}
-}
-
-func TestGlobMatch(t *testing.T) {
-	tests := []struct {
-		pattern, s string
-		ok         bool
-	}{
-		{"abc", "abc", true},
-		{"abc", "abd", false},
-		{"*", "", true},
-		{"*", "anything/at/all", true},
-		{"a*", "abc", true},
-		{"*c", "abc", true},
-		{"*c", "abcd", false},
-		{"a*c*e", "abcde", true},
-		{"a*c*e", "ace", true},
-		{"a*c*e", "acd", false},
-		{"ab*ba", "aba", false},
-		{"a?c", "abc", false},
-		{"[a]", "a", false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.pattern+"|"+tc.s, func(t *testing.T) {
-			if got := globMatch(tc.pattern, tc.s); got != tc.ok {
-				t.Fatalf("globMatch = %v, want %v", got, tc.ok)
 			}
 		})
 	}

@@ -8,23 +8,19 @@ import (
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/logical/logicaltest"
 	"github.com/cofferdev/coffer/internal/oidctest"
-	"github.com/cofferdev/coffer/internal/storage/inmem"
 )
 
-// harness is a backend over in-memory storage with an oidctest provider.
+// harness is a backend over in-memory storage with an oidctest provider
+// and a settable clock.
 type harness struct {
+	*logicaltest.Harness
 	t  testing.TB
 	b  *Backend
-	s  *inmem.Backend
 	p  *oidctest.Provider
-	ms *clock
+	ms *logicaltest.Clock
 }
-
-// clock is a settable test clock, safe for one goroutine at a time.
-type clock struct{ t time.Time }
-
-func (c *clock) now() time.Time { return c.t }
 
 func newHarness(t testing.TB, popts oidctest.Options) *harness {
 	t.Helper()
@@ -34,30 +30,14 @@ func newHarness(t testing.TB, popts oidctest.Options) *harness {
 				"email": "alice@example.com", "groups": []any{"eng", "ops"}, "name": "Alice"}},
 		}
 	}
-	p := oidctest.Start(t, popts)
-	ck := &clock{t: time.Now()}
-	s := inmem.New()
-	b, err := New(context.Background(), &logical.BackendConfig{Storage: s, MountPath: "auth/jwt/"}, Options{Now: func() time.Time { return ck.now() }})
+	h := &harness{Harness: logicaltest.New(t, "auth/jwt/"), t: t, p: oidctest.Start(t, popts),
+		ms: logicaltest.NewClock(time.Now())}
+	b, err := New(context.Background(), h.Config(), Options{Now: h.ms.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, b: b, s: s, p: p, ms: ck}
-}
-
-// do sends one request and returns the response or error.
-func (h *harness) do(op logical.Operation, path string, data map[string]any) (*logical.Response, error) {
-	req := &logical.Request{Operation: op, Path: path, Data: data, Storage: h.s, MountPoint: "auth/jwt/", RemoteAddr: "127.0.0.1"}
-	return h.b.HandleRequest(context.Background(), req)
-}
-
-// must sends a request that has to succeed.
-func (h *harness) must(op logical.Operation, path string, data map[string]any) *logical.Response {
-	h.t.Helper()
-	resp, err := h.do(op, path, data)
-	if err != nil {
-		h.t.Fatalf("%s %s: %v", op, path, err)
-	}
-	return resp
+	h.b, h.Backend = b, b
+	return h
 }
 
 // discoveryConfig configures the method from the provider's discovery URL.
@@ -72,7 +52,7 @@ func (h *harness) discoveryConfig(extra map[string]any) {
 	for k, v := range extra {
 		data[k] = v
 	}
-	h.must(logical.UpdateOperation, "config", data)
+	h.Must(logical.UpdateOperation, "config", data)
 }
 
 // jwtRole writes a "jwt" role named name.
@@ -89,7 +69,7 @@ func (h *harness) jwtRole(name string, extra map[string]any) {
 	for k, v := range extra {
 		data[k] = v
 	}
-	h.must(logical.UpdateOperation, "role/"+name, data)
+	h.Must(logical.UpdateOperation, "role/"+name, data)
 }
 
 // token mints a token with standard claims for alice plus extra.
@@ -112,7 +92,7 @@ func (h *harness) token(extra map[string]any) string {
 }
 
 func (h *harness) login(role, tok string) (*logical.Auth, error) {
-	resp, err := h.do(logical.UpdateOperation, "login", map[string]any{"role": role, "jwt": tok})
+	resp, err := h.Do(logical.UpdateOperation, "login", map[string]any{"role": role, "jwt": tok})
 	if err != nil {
 		return nil, err
 	}

@@ -155,7 +155,7 @@ func TestKeyRotation(t *testing.T) {
 			if source == "discovery" {
 				h.discoveryConfig(nil)
 			} else {
-				h.must(logical.UpdateOperation, "config", map[string]any{
+				h.Must(logical.UpdateOperation, "config", map[string]any{
 					"jwks_url": h.p.JWKSURL(), "jwks_ca_pem": h.p.CACertPEM(), "bound_issuer": h.p.Issuer()})
 			}
 			h.jwtRole("dev", nil)
@@ -223,7 +223,7 @@ func TestStaticPublicKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.must(logical.UpdateOperation, "config", map[string]any{"jwt_validation_pubkeys": []any{pub}, "bound_issuer": h.p.Issuer()})
+	h.Must(logical.UpdateOperation, "config", map[string]any{"jwt_validation_pubkeys": []any{pub}, "bound_issuer": h.p.Issuer()})
 	h.jwtRole("dev", nil)
 	if _, err := h.login("dev", h.token(nil)); err != nil {
 		t.Fatalf("login with a static key: %v", err)

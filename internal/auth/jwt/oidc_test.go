@@ -19,7 +19,7 @@ const cliRedirect = "http://127.0.0.1:8250/oidc/callback"
 func (h *harness) oidcSetup() {
 	h.t.Helper()
 	h.discoveryConfig(nil)
-	h.must(logical.UpdateOperation, "role/sso", map[string]any{
+	h.Must(logical.UpdateOperation, "role/sso", map[string]any{
 		"role_type":             "oidc",
 		"user_claim":            "email",
 		"groups_claim":          "groups",
@@ -30,7 +30,7 @@ func (h *harness) oidcSetup() {
 }
 
 func (h *harness) authURL(role, redirect, clientNonce string) (string, error) {
-	resp, err := h.do(logical.UpdateOperation, "oidc/auth_url", map[string]any{
+	resp, err := h.Do(logical.UpdateOperation, "oidc/auth_url", map[string]any{
 		"role": role, "redirect_uri": redirect, "client_nonce": clientNonce})
 	if err != nil {
 		return "", err
@@ -108,7 +108,7 @@ func TestOIDCFlow(t *testing.T) {
 		t.Fatal("state not echoed")
 	}
 	cb := map[string]any{"state": back.Get("state"), "code": back.Get("code"), "client_nonce": "client-nonce-1"}
-	resp, err := h.do(logical.ReadOperation, "oidc/callback", cb)
+	resp, err := h.Do(logical.ReadOperation, "oidc/callback", cb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestOIDCFlow(t *testing.T) {
 	if len(resp.Auth.GroupAliases) != 2 {
 		t.Fatalf("group aliases = %v", resp.Auth.GroupAliases)
 	}
-	_, err = h.do(logical.ReadOperation, "oidc/callback", cb)
+	_, err = h.Do(logical.ReadOperation, "oidc/callback", cb)
 	wantInvalid(t, err, "expired or missing OAuth state")
 }
 
@@ -157,30 +157,30 @@ func TestOIDCFlowRejections(t *testing.T) {
 	})
 	t.Run("wrong client nonce", func(t *testing.T) {
 		_, back := start(t)
-		_, err := h.do(logical.ReadOperation, "oidc/callback", map[string]any{"state": back.Get("state"), "code": back.Get("code"), "client_nonce": "other"})
+		_, err := h.Do(logical.ReadOperation, "oidc/callback", map[string]any{"state": back.Get("state"), "code": back.Get("code"), "client_nonce": "other"})
 		wantInvalid(t, err, "invalid client_nonce")
 	})
 	t.Run("unknown state", func(t *testing.T) {
 		_, back := start(t)
-		_, err := h.do(logical.ReadOperation, "oidc/callback", map[string]any{"state": "forged", "code": back.Get("code"), "client_nonce": "cn"})
+		_, err := h.Do(logical.ReadOperation, "oidc/callback", map[string]any{"state": "forged", "code": back.Get("code"), "client_nonce": "cn"})
 		wantInvalid(t, err, "expired or missing OAuth state")
 	})
 	t.Run("bad code", func(t *testing.T) {
 		_, back := start(t)
-		_, err := h.do(logical.UpdateOperation, "oidc/callback", map[string]any{"state": back.Get("state"), "code": "forged", "client_nonce": "cn"})
+		_, err := h.Do(logical.UpdateOperation, "oidc/callback", map[string]any{"state": back.Get("state"), "code": "forged", "client_nonce": "cn"})
 		wantInvalid(t, err, "did not accept the code")
 	})
 	t.Run("id_token with the wrong nonce", func(t *testing.T) {
 		_, back := start(t)
 		tok := h.token(map[string]any{"aud": h.p.ClientID(), "nonce": "not-ours"})
-		_, err := h.do(logical.UpdateOperation, "oidc/callback", map[string]any{"state": back.Get("state"), "id_token": tok, "client_nonce": "cn"})
+		_, err := h.Do(logical.UpdateOperation, "oidc/callback", map[string]any{"state": back.Get("state"), "id_token": tok, "client_nonce": "cn"})
 		wantInvalid(t, err, "invalid nonce")
 	})
 	t.Run("state expired", func(t *testing.T) {
 		_, back := start(t)
-		h.ms.t = h.ms.t.Add(StateTTL + time.Second)
-		defer func() { h.ms.t = time.Now() }()
-		_, err := h.do(logical.ReadOperation, "oidc/callback", map[string]any{"state": back.Get("state"), "code": back.Get("code"), "client_nonce": "cn"})
+		h.ms.Advance(StateTTL + time.Second)
+		defer func() { h.ms.Set(time.Now()) }()
+		_, err := h.Do(logical.ReadOperation, "oidc/callback", map[string]any{"state": back.Get("state"), "code": back.Get("code"), "client_nonce": "cn"})
 		wantInvalid(t, err, "expired or missing OAuth state")
 	})
 }

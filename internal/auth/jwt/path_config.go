@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
 )
@@ -77,13 +78,13 @@ func (b *Backend) handleConfigRead(ctx context.Context, req *logical.Request, _ 
 		"oidc_discovery_ca_pem":  c.OIDCDiscoveryCAPEM,
 		"oidc_client_id":         c.OIDCClientID,
 		"oidc_response_mode":     c.OIDCResponseMode,
-		"oidc_response_types":    nonNil(c.OIDCResponseTypes),
+		"oidc_response_types":    authutil.NonNil(c.OIDCResponseTypes),
 		"jwks_url":               c.JWKSURL,
 		"jwks_ca_pem":            c.JWKSCAPEM,
-		"jwt_validation_pubkeys": nonNil(c.JWTValidationPubKeys),
+		"jwt_validation_pubkeys": authutil.NonNil(c.JWTValidationPubKeys),
 		"bound_issuer":           c.BoundIssuer,
 		"default_role":           c.DefaultRole,
-		"jwt_supported_algs":     nonNil(c.JWTSupportedAlgs),
+		"jwt_supported_algs":     authutil.NonNil(c.JWTSupportedAlgs),
 		"namespace_in_state":     c.NamespaceInState,
 		"provider_config":        map[string]any{},
 	}), nil
@@ -237,11 +238,4 @@ func (b *Backend) verifierFor(ctx context.Context, s storage.Backend) (*verifier
 	}
 	b.ver = v
 	return v, nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

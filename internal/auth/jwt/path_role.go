@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/auth/tokenutil"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
@@ -79,7 +80,7 @@ func roleFields() map[string]*logical.Field {
 func (b *Backend) roleListPath() *logical.Path {
 	return &logical.Path{
 		Pattern:    `role/?`,
-		Operations: map[logical.Operation]logical.Handler{logical.ListOperation: b.handleRoleList},
+		Operations: map[logical.Operation]logical.Handler{logical.ListOperation: authutil.ListHandler("jwt: list roles", rolePrefix)},
 		Help:       "List the roles.",
 	}
 }
@@ -94,20 +95,9 @@ func (b *Backend) rolePath() *logical.Path {
 			logical.UpdateOperation: b.handleRoleWrite,
 			logical.DeleteOperation: b.handleRoleDelete,
 		},
-		Existence: func(ctx context.Context, req *logical.Request, d *logical.FieldData) (bool, error) {
-			r, err := loadRole(ctx, req.Storage, d.String("name"))
-			return r != nil, err
-		},
-		Help: "Manage a role: which tokens may log in and the tokens they get.",
+		Existence: authutil.ExistsByName(loadRole),
+		Help:      "Manage a role: which tokens may log in and the tokens they get.",
 	}
-}
-
-func (b *Backend) handleRoleList(ctx context.Context, req *logical.Request, _ *logical.FieldData) (*logical.Response, error) {
-	keys, err := req.Storage.List(ctx, rolePrefix)
-	if err != nil {
-		return nil, fmt.Errorf("jwt: list roles: %w", err)
-	}
-	return logical.ListResponse(keys), nil
 }
 
 func (b *Backend) handleRoleRead(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
@@ -121,7 +111,7 @@ func (b *Backend) handleRoleRead(ctx context.Context, req *logical.Request, d *l
 	}
 	data := map[string]any{
 		"role_type":               r.RoleType,
-		"bound_audiences":         nonNil(r.BoundAudiences),
+		"bound_audiences":         authutil.NonNil(r.BoundAudiences),
 		"user_claim":              r.UserClaim,
 		"user_claim_json_pointer": r.UserClaimJSONPointer,
 		"bound_subject":           r.BoundSubject,
@@ -129,8 +119,8 @@ func (b *Backend) handleRoleRead(ctx context.Context, req *logical.Request, d *l
 		"bound_claims_type":       r.BoundClaimsType,
 		"claim_mappings":          maps.Clone(r.ClaimMappings),
 		"groups_claim":            r.GroupsClaim,
-		"oidc_scopes":             nonNil(r.OIDCScopes),
-		"allowed_redirect_uris":   nonNil(r.AllowedRedirectURIs),
+		"oidc_scopes":             authutil.NonNil(r.OIDCScopes),
+		"allowed_redirect_uris":   authutil.NonNil(r.AllowedRedirectURIs),
 		"clock_skew_leeway":       r.ClockSkewLeeway,
 		"expiration_leeway":       r.ExpirationLeeway,
 		"not_before_leeway":       r.NotBeforeLeeway,

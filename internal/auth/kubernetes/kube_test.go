@@ -30,11 +30,11 @@ func (k *kubeEnv) configure(extra map[string]any) {
 		}
 		data[key] = v
 	}
-	k.must(logical.UpdateOperation, "config", data)
+	k.Must(logical.UpdateOperation, "config", data)
 }
 
 func (k *kubeEnv) login(role, jwtStr string) (*logical.Auth, error) {
-	resp, err := k.do(logical.UpdateOperation, "login", map[string]any{"role": role, "jwt": jwtStr})
+	resp, err := k.Do(logical.UpdateOperation, "login", map[string]any{"role": role, "jwt": jwtStr})
 	if err != nil {
 		return nil, err
 	}
@@ -76,11 +76,11 @@ func newKubeFixture(t *testing.T) *kubeFixture {
 	k.webUID = kube.CreateServiceAccount(t, "apps", "web", nil)
 	kube.CreateServiceAccount(t, "other", "web", nil)
 	kube.CreateServiceAccount(t, "team-a", "worker", nil)
-	k.must(logical.UpdateOperation, "role/web", map[string]any{
+	k.Must(logical.UpdateOperation, "role/web", map[string]any{
 		"bound_service_account_names": "web", "bound_service_account_namespaces": "apps",
 		"audience": "vault", "token_policies": "web-read", "token_ttl": "10m",
 	})
-	k.must(logical.UpdateOperation, "role/teams", map[string]any{
+	k.Must(logical.UpdateOperation, "role/teams", map[string]any{
 		"bound_service_account_names": "*", "bound_service_account_namespaces": "team-*",
 		"audience": "vault", "alias_name_source": AliasNameSourceName,
 	})
@@ -94,7 +94,7 @@ func TestLoginAgainstKubeAPIServer(t *testing.T) {
 	t.Run("deleted service account", k.testDeletedServiceAccount)
 	t.Run("pem keys", k.testPEMKeys)
 	t.Run("namespace selector", k.testNamespaceSelector)
-	if strings.Contains(k.logs.String(), k.reviewer) {
+	if strings.Contains(k.Logs.String(), k.reviewer) {
 		t.Fatal("the reviewer token reached the log")
 	}
 }
@@ -153,7 +153,7 @@ func (k *kubeFixture) testRefusals(t *testing.T) {
 
 func (k *kubeFixture) testDeletedServiceAccount(t *testing.T) {
 	k.kube.CreateServiceAccount(t, "apps", "temp", nil)
-	k.must(logical.UpdateOperation, "role/temp", map[string]any{
+	k.Must(logical.UpdateOperation, "role/temp", map[string]any{
 		"bound_service_account_names": "temp", "bound_service_account_namespaces": "apps", "audience": "vault"})
 	tok := k.kube.Token(t, "apps", "temp", []string{"vault"})
 	if _, err := k.login("temp", tok); err != nil {
@@ -192,7 +192,7 @@ func (k *kubeFixture) testNamespaceSelector(t *testing.T) {
 	k.kube.CreateNamespaceWithLabels(t, "unlabelled", map[string]string{"tier": "prod"})
 	k.kube.CreateServiceAccount(t, "labelled", "svc", nil)
 	k.kube.CreateServiceAccount(t, "unlabelled", "svc", nil)
-	k.must(logical.UpdateOperation, "role/selected", map[string]any{
+	k.Must(logical.UpdateOperation, "role/selected", map[string]any{
 		"bound_service_account_names": "svc", "audience": "vault",
 		"bound_service_account_namespace_selector": `{"matchLabels":{"coffer":"yes"},"matchExpressions":[{"key":"tier","operator":"In","values":["prod"]}]}`,
 	})
@@ -222,7 +222,7 @@ func TestLoginWithoutReviewerJWT(t *testing.T) {
 	kube.CreateServiceAccount(t, "apps", "delegated", nil)
 	kube.CreateServiceAccount(t, "apps", "plain", nil)
 	kube.BindAuthDelegator(t, "apps", "delegated")
-	k.must(logical.UpdateOperation, "role/any", map[string]any{
+	k.Must(logical.UpdateOperation, "role/any", map[string]any{
 		"bound_service_account_names": "*", "bound_service_account_namespaces": "apps"})
 
 	// The client's own token authenticates the review, so it must carry
@@ -251,7 +251,7 @@ func TestLoginLocalCAAndJWT(t *testing.T) {
 	kube.CreateNamespace(t, "apps")
 	kube.CreateServiceAccount(t, "apps", "web", map[string]string{
 		annotationPrefix + "team": "payments", "unrelated": "x"})
-	k.must(logical.UpdateOperation, "role/web", map[string]any{
+	k.Must(logical.UpdateOperation, "role/web", map[string]any{
 		"bound_service_account_names": "web", "bound_service_account_namespaces": "apps", "audience": "vault"})
 	tok := kube.Token(t, "apps", "web", []string{"vault"})
 
@@ -277,7 +277,7 @@ func TestLoginLocalCAAndJWT(t *testing.T) {
 			t.Fatalf("alias metadata = %v, token metadata = %v", a.Alias.Metadata, a.Metadata)
 		}
 		kube.CreateServiceAccount(t, "apps", "sneaky", map[string]string{annotationPrefix + metaNamespace: "kube-system"})
-		k.must(logical.UpdateOperation, "role/sneaky", map[string]any{
+		k.Must(logical.UpdateOperation, "role/sneaky", map[string]any{
 			"bound_service_account_names": "sneaky", "bound_service_account_namespaces": "apps", "audience": "vault"})
 		_, err = k.login("sneaky", kube.Token(t, "apps", "sneaky", []string{"vault"}))
 		if err == nil || logical.KindOf(err) != logical.KindInvalidRequest {

@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/logical"
 )
 
@@ -94,10 +95,7 @@ func New(conf *logical.BackendConfig, opts Options) (*Backend, error) {
 	if conf == nil {
 		return nil, ErrNilConfig
 	}
-	logger := conf.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := authutil.Logger(conf.Logger)
 	if opts.LocalCACertPath == "" {
 		opts.LocalCACertPath = DefaultLocalCACertPath
 	}

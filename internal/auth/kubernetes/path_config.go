@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
 )
@@ -67,7 +67,7 @@ func (b *Backend) handleConfigRead(ctx context.Context, req *logical.Request, _ 
 	return logical.DataResponse(map[string]any{
 		"kubernetes_host":                   c.Host,
 		"kubernetes_ca_cert":                c.CACert,
-		"pem_keys":                          nonNil(c.PEMKeys),
+		"pem_keys":                          authutil.NonNil(c.PEMKeys),
 		"issuer":                            c.Issuer,
 		"disable_iss_validation":            c.DisableISSValidation,
 		"disable_local_ca_jwt":              c.DisableLocalCAJWT,
@@ -173,36 +173,13 @@ func loadConfig(ctx context.Context, s storage.Backend) (*config, error) {
 	return &c, nil
 }
 
-// getJSON decodes key into v; ok is false when the key is absent. Decode
-// errors are not wrapped: they could quote stored secrets.
+// getJSON decodes the entry at key into v; ok is false when the key is
+// absent.
 func getJSON(ctx context.Context, s storage.Backend, key string, v any) (bool, error) {
-	e, err := s.Get(ctx, key)
-	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("kubernetes: read %s: %w", key, err)
-	}
-	if json.Unmarshal(e.Value, v) != nil {
-		return false, fmt.Errorf("%w: %s", ErrCorruptEntry, key)
-	}
-	return true, nil
+	return authutil.GetJSON(ctx, s, "kubernetes", key, v, ErrCorruptEntry)
 }
 
+// putJSON encodes v and stores it at key.
 func putJSON(ctx context.Context, s storage.Backend, key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("kubernetes: encode %s: %w", key, err)
-	}
-	if err := s.Put(ctx, &storage.Entry{Key: key, Value: b}); err != nil {
-		return fmt.Errorf("kubernetes: write %s: %w", key, err)
-	}
-	return nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
+	return authutil.PutJSON(ctx, s, "kubernetes", key, v)
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/auth/tokenutil"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
@@ -40,7 +41,7 @@ type role struct {
 func (b *Backend) roleListPath() *logical.Path {
 	return &logical.Path{
 		Pattern:    `role/?`,
-		Operations: map[logical.Operation]logical.Handler{logical.ListOperation: b.handleRoleList},
+		Operations: map[logical.Operation]logical.Handler{logical.ListOperation: authutil.ListHandler("kubernetes: list roles", rolePrefix)},
 		Help:       "List the roles.",
 	}
 }
@@ -62,20 +63,9 @@ func (b *Backend) rolePath() *logical.Path {
 			logical.UpdateOperation: b.handleRoleWrite,
 			logical.DeleteOperation: b.handleRoleDelete,
 		},
-		Existence: func(ctx context.Context, req *logical.Request, d *logical.FieldData) (bool, error) {
-			r, err := loadRole(ctx, req.Storage, d.String("name"))
-			return r != nil, err
-		},
-		Help: "Manage a role: which service accounts may log in and the tokens they get.",
+		Existence: authutil.ExistsByName(loadRole),
+		Help:      "Manage a role: which service accounts may log in and the tokens they get.",
 	}
-}
-
-func (b *Backend) handleRoleList(ctx context.Context, req *logical.Request, _ *logical.FieldData) (*logical.Response, error) {
-	keys, err := req.Storage.List(ctx, rolePrefix)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes: list roles: %w", err)
-	}
-	return logical.ListResponse(keys), nil
 }
 
 func (b *Backend) handleRoleRead(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
@@ -84,8 +74,8 @@ func (b *Backend) handleRoleRead(ctx context.Context, req *logical.Request, d *l
 		return nil, err
 	}
 	data := r.Params.Data(map[string]any{
-		"bound_service_account_names":              nonNil(r.Names),
-		"bound_service_account_namespaces":         nonNil(r.Namespaces),
+		"bound_service_account_names":              authutil.NonNil(r.Names),
+		"bound_service_account_namespaces":         authutil.NonNil(r.Namespaces),
 		"bound_service_account_namespace_selector": r.NamespaceSelector,
 		"audience":          r.Audience,
 		"alias_name_source": r.AliasNameSource,
@@ -180,32 +170,11 @@ func loadRole(ctx context.Context, s storage.Backend, name string) (*role, error
 // everything and a "*" inside a pattern matches any run of characters.
 func matchAny(patterns []string, s string) bool {
 	for _, p := range patterns {
-		if glob(p, s) {
+		if authutil.Glob(p, s) {
 			return true
 		}
 	}
 	return false
-}
-
-// glob matches s against a pattern whose only special character is "*".
-func glob(pattern, s string) bool {
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == s
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	last := parts[len(parts)-1]
-	for _, part := range parts[1 : len(parts)-1] {
-		i := strings.Index(s, part)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(part):]
-	}
-	return len(s) >= len(last) && strings.HasSuffix(s, last)
 }
 
 // cleanList trims entries and drops empty ones.

@@ -30,7 +30,7 @@ func TestConfigWriteRead(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, Options{})
-			_, err := e.do(logical.UpdateOperation, "config", tc.data)
+			_, err := e.Do(logical.UpdateOperation, "config", tc.data)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || logical.KindOf(err) != logical.KindInvalidRequest {
 					t.Fatalf("err = %v, want 400 with %q", err, tc.wantErr)
@@ -40,7 +40,7 @@ func TestConfigWriteRead(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := e.must(logical.ReadOperation, "config", nil).Data
+			d := e.Must(logical.ReadOperation, "config", nil).Data
 			if _, ok := d["token_reviewer_jwt"]; ok || d["token_reviewer_jwt_set"] != true {
 				t.Fatalf("reviewer jwt shown or not flagged: %v", d)
 			}
@@ -57,7 +57,7 @@ func TestConfigWriteRead(t *testing.T) {
 
 func TestConfigReadAbsent(t *testing.T) {
 	e := newEnv(t, Options{})
-	if resp := e.must(logical.ReadOperation, "config", nil); resp != nil {
+	if resp := e.Must(logical.ReadOperation, "config", nil); resp != nil {
 		t.Fatalf("unconfigured read = %v, want nil (404)", resp)
 	}
 }
@@ -108,12 +108,12 @@ func TestRoleValidation(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, Options{})
-			_, err := e.do(logical.UpdateOperation, "role/r1", tc.data)
+			_, err := e.Do(logical.UpdateOperation, "role/r1", tc.data)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)
 				}
-				if e.must(logical.ReadOperation, "role/r1", nil) != nil {
+				if e.Must(logical.ReadOperation, "role/r1", nil) != nil {
 					t.Fatal("invalid role stored")
 				}
 				return
@@ -121,7 +121,7 @@ func TestRoleValidation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := e.must(logical.ReadOperation, "role/r1", nil).Data
+			d := e.Must(logical.ReadOperation, "role/r1", nil).Data
 			if names := d["bound_service_account_names"].([]string); strings.Join(names, ",") != "web,api-*" {
 				t.Fatalf("names = %v", names)
 			}
@@ -137,51 +137,25 @@ func TestRoleValidation(t *testing.T) {
 
 func TestRoleLifecycle(t *testing.T) {
 	e := newEnv(t, Options{})
-	if resp := e.must(logical.ListOperation, "role/", nil); resp != nil {
+	if resp := e.Must(logical.ListOperation, "role/", nil); resp != nil {
 		t.Fatalf("empty list = %v, want nil (404)", resp)
 	}
 	base := map[string]any{"bound_service_account_names": "web", "bound_service_account_namespaces": "apps"}
-	e.must(logical.UpdateOperation, "role/b", base)
-	e.must(logical.UpdateOperation, "role/a", base)
+	e.Must(logical.UpdateOperation, "role/b", base)
+	e.Must(logical.UpdateOperation, "role/a", base)
 	// An update changes only the fields it names.
-	e.must(logical.UpdateOperation, "role/a", map[string]any{"alias_name_source": AliasNameSourceName})
-	d := e.must(logical.ReadOperation, "role/a", nil).Data
+	e.Must(logical.UpdateOperation, "role/a", map[string]any{"alias_name_source": AliasNameSourceName})
+	d := e.Must(logical.ReadOperation, "role/a", nil).Data
 	if d["alias_name_source"] != AliasNameSourceName || d["bound_service_account_names"].([]string)[0] != "web" {
 		t.Fatalf("after update: %v", d)
 	}
-	keys := e.must(logical.ListOperation, "role/", nil).Data["keys"].([]string)
+	keys := e.Must(logical.ListOperation, "role/", nil).Data["keys"].([]string)
 	if strings.Join(keys, ",") != "a,b" {
 		t.Fatalf("keys = %v", keys)
 	}
-	e.must(logical.DeleteOperation, "role/a", nil)
-	if e.must(logical.ReadOperation, "role/a", nil) != nil {
+	e.Must(logical.DeleteOperation, "role/a", nil)
+	if e.Must(logical.ReadOperation, "role/a", nil) != nil {
 		t.Fatal("deleted role still readable")
-	}
-}
-
-func TestGlob(t *testing.T) {
-	tests := []struct {
-		pattern, s string
-		want       bool
-	}{
-		{"*", "anything", true},
-		{"web", "web", true},
-		{"web", "web2", false},
-		{"team-*", "team-a", true},
-		{"team-*", "team-", true},
-		{"team-*", "tea", false},
-		{"*-prod", "eu-prod", true},
-		{"*-prod", "eu-prod-2", false},
-		{"a*b*c", "axxbyyc", true},
-		{"a*b*c", "acb", false},
-		{"ab*ba", "aba", false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.pattern+"/"+tc.s, func(t *testing.T) {
-			if got := glob(tc.pattern, tc.s); got != tc.want {
-				t.Fatalf("glob(%q, %q) = %v", tc.pattern, tc.s, got)
-			}
-		})
 	}
 }
 
@@ -285,14 +259,14 @@ func TestLoginErrorsWithoutKube(t *testing.T) {
 	e := newEnv(t, Options{})
 	s := newSigner(t)
 	jwtStr := s.sign(t, projectedClaims("apps", "web", "u-1", "vault"))
-	e.must(logical.UpdateOperation, "role/web", map[string]any{"bound_service_account_names": "web",
+	e.Must(logical.UpdateOperation, "role/web", map[string]any{"bound_service_account_names": "web",
 		"bound_service_account_namespaces": "apps", "audience": "vault", "token_bound_cidrs": "10.0.0.0/8"})
-	_, err := e.doFrom("10.1.1.1", logical.UpdateOperation, "login", map[string]any{"role": "web", "jwt": jwtStr})
+	_, err := e.DoFrom("10.1.1.1", logical.UpdateOperation, "login", map[string]any{"role": "web", "jwt": jwtStr})
 	if err == nil || !strings.Contains(err.Error(), "not configured") {
 		t.Fatalf("unconfigured login: %v", err)
 	}
 	// Nothing listens on port 1: the review fails, and so does the login.
-	e.must(logical.UpdateOperation, "config", map[string]any{"kubernetes_host": "https://127.0.0.1:1"})
+	e.Must(logical.UpdateOperation, "config", map[string]any{"kubernetes_host": "https://127.0.0.1:1"})
 	tests := []struct {
 		name, addr string
 		data       map[string]any
@@ -307,7 +281,7 @@ func TestLoginErrorsWithoutKube(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			resp, err := e.doFrom(tc.addr, logical.UpdateOperation, "login", tc.data)
+			resp, err := e.DoFrom(tc.addr, logical.UpdateOperation, "login", tc.data)
 			if err == nil || logical.KindOf(err) != tc.wantKind {
 				t.Fatalf("login = %v, %v; want kind %v", resp, err, tc.wantKind)
 			}
@@ -316,7 +290,7 @@ func TestLoginErrorsWithoutKube(t *testing.T) {
 			}
 		})
 	}
-	if strings.Contains(e.logs.String(), jwtStr) || strings.Contains(e.logs.String(), "secret-garbage") {
+	if strings.Contains(e.Logs.String(), jwtStr) || strings.Contains(e.Logs.String(), "secret-garbage") {
 		t.Fatal("a login token reached the log")
 	}
 }
@@ -363,15 +337,15 @@ func TestSelector(t *testing.T) {
 
 func TestRoleNamespaceSelector(t *testing.T) {
 	e := newEnv(t, Options{})
-	_, err := e.do(logical.UpdateOperation, "role/r", map[string]any{"bound_service_account_names": "a",
+	_, err := e.Do(logical.UpdateOperation, "role/r", map[string]any{"bound_service_account_names": "a",
 		"bound_service_account_namespace_selector": `{"matchLabels": [1]}`})
 	if err == nil || !strings.Contains(err.Error(), "namespace_selector") {
 		t.Fatalf("bad selector: %v", err)
 	}
 	sel := `{"matchLabels":{"coffer":"yes"}}`
-	e.must(logical.UpdateOperation, "role/r", map[string]any{"bound_service_account_names": "a",
+	e.Must(logical.UpdateOperation, "role/r", map[string]any{"bound_service_account_names": "a",
 		"bound_service_account_namespace_selector": sel})
-	d := e.must(logical.ReadOperation, "role/r", nil).Data
+	d := e.Must(logical.ReadOperation, "role/r", nil).Data
 	if d["bound_service_account_namespace_selector"] != sel || len(d["bound_service_account_namespaces"].([]string)) != 0 {
 		t.Fatalf("role = %v", d)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/logical"
 )
 
@@ -153,7 +154,7 @@ func (p *Params) Data(into map[string]any) map[string]any {
 	into["token_max_ttl"] = int64(p.MaxTTL.Seconds())
 	into["token_explicit_max_ttl"] = int64(p.ExplicitMaxTTL.Seconds())
 	into["token_period"] = int64(p.Period.Seconds())
-	into["token_policies"] = nonNil(p.Policies)
+	into["token_policies"] = authutil.NonNil(p.Policies)
 	into["token_bound_cidrs"] = cidrs
 	into["token_no_default_policy"] = p.NoDefaultPolicy
 	into["token_num_uses"] = p.NumUses
@@ -244,11 +245,4 @@ func sanitizePolicies(in []string) []string {
 		}
 	}
 	return slices.Sorted(maps.Keys(set))
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }

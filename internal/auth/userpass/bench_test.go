@@ -10,12 +10,12 @@ import (
 // (the dummy hash); the two should cost about the same.
 func BenchmarkLogin(b *testing.B) {
 	e := newEnv(b)
-	e.must(logical.UpdateOperation, "users/alice", map[string]any{"password": "pw", "token_policies": "dev"})
+	e.Must(logical.UpdateOperation, "users/alice", map[string]any{"password": "pw", "token_policies": "dev"})
 	for _, bc := range []struct{ name, user string }{{"known", "alice"}, {"unknown", "nobody"}} {
 		b.Run(bc.name, func(b *testing.B) {
 			data := map[string]any{"password": "pw"}
 			for b.Loop() {
-				_, err := e.do(logical.UpdateOperation, "login/"+bc.user, data)
+				_, err := e.Do(logical.UpdateOperation, "login/"+bc.user, data)
 				if (err == nil) != (bc.user == "alice") {
 					b.Fatal(err)
 				}

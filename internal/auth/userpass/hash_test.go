@@ -79,16 +79,16 @@ func TestHashRoundTrip(t *testing.T) {
 // sentinel error, not the decoder's text.
 func TestCorruptUser(t *testing.T) {
 	e := newEnv(t)
-	e.must("update", "users/alice", map[string]any{"password": "pw"})
-	raw, err := e.s.Get(context.Background(), userPrefix+"alice")
+	e.Must("update", "users/alice", map[string]any{"password": "pw"})
+	raw, err := e.Storage.Get(context.Background(), userPrefix+"alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw.Value = raw.Value[:len(raw.Value)/2]
-	if err := e.s.Put(context.Background(), raw); err != nil {
+	if err := e.Storage.Put(context.Background(), raw); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.do("update", "login/alice", map[string]any{"password": "pw"}); err != ErrCorruptEntry {
+	if _, err := e.Do("update", "login/alice", map[string]any{"password": "pw"}); err != ErrCorruptEntry {
 		t.Errorf("login over corrupt entry: %v", err)
 	}
 }

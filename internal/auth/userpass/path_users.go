@@ -97,6 +97,28 @@ func (b *Backend) handleRead(ctx context.Context, req *logical.Request, d *logic
 // handleWrite creates a user (a password is required) or updates the
 // fields the client sent.
 func (b *Backend) handleWrite(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	return b.writeUser(ctx, req, d, func(u *user) (*user, error) {
+		if u == nil {
+			if d.String("password") == "" {
+				return nil, logical.InvalidRequest("missing password")
+			}
+			u = &user{}
+		}
+		if err := parseTokenParams(&u.Params, d); err != nil {
+			return nil, err
+		}
+		if _, ok := d.GetOk("password"); ok {
+			if err := b.setPassword(ctx, u, d.String("password")); err != nil {
+				return nil, err
+			}
+		}
+		return u, nil
+	})
+}
+
+// writeUser reads the user the path names (nil if there is none) under the
+// write lock, and stores the user change makes of it.
+func (b *Backend) writeUser(ctx context.Context, req *logical.Request, d *logical.FieldData, change func(*user) (*user, error)) (*logical.Response, error) {
 	s, err := storageOf(req)
 	if err != nil {
 		return nil, err
@@ -108,19 +130,8 @@ func (b *Backend) handleWrite(ctx context.Context, req *logical.Request, d *logi
 	if err != nil {
 		return nil, err
 	}
-	if u == nil {
-		if d.String("password") == "" {
-			return nil, logical.InvalidRequest("missing password")
-		}
-		u = &user{}
-	}
-	if err := parseTokenParams(&u.Params, d); err != nil {
+	if u, err = change(u); err != nil {
 		return nil, err
-	}
-	if _, ok := d.GetOk("password"); ok {
-		if err := b.setPassword(ctx, u, d.String("password")); err != nil {
-			return nil, err
-		}
 	}
 	if err := putUser(ctx, s, name, u); err != nil {
 		return nil, err
@@ -181,27 +192,12 @@ func (b *Backend) handleDelete(ctx context.Context, req *logical.Request, d *log
 
 // updateUser applies change to an existing user under the write lock.
 func (b *Backend) updateUser(ctx context.Context, req *logical.Request, d *logical.FieldData, change func(*user) error) (*logical.Response, error) {
-	s, err := storageOf(req)
-	if err != nil {
-		return nil, err
-	}
-	name := username(d)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	u, err := getUser(ctx, s, name)
-	if err != nil {
-		return nil, err
-	}
-	if u == nil {
-		return nil, errNoUser
-	}
-	if err := change(u); err != nil {
-		return nil, err
-	}
-	if err := putUser(ctx, s, name, u); err != nil {
-		return nil, err
-	}
-	return &logical.Response{NoContent: true}, nil
+	return b.writeUser(ctx, req, d, func(u *user) (*user, error) {
+		if u == nil {
+			return nil, errNoUser
+		}
+		return u, change(u)
+	})
 }
 
 func (b *Backend) handlePassword(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {

@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
 )
@@ -66,10 +67,7 @@ func New(conf *logical.BackendConfig) (*Backend, error) {
 	if conf == nil {
 		return nil, ErrNilConfig
 	}
-	logger := conf.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger := authutil.Logger(conf.Logger)
 	dummy := passwordHash{Alg: algArgon2id, Time: argonTime, Memory: argonMemory, Threads: argonThreads,
 		Salt: make([]byte, saltLen), Hash: make([]byte, argonKeyLen)}
 	if _, err := rand.Read(dummy.Salt); err != nil {

@@ -13,16 +13,17 @@ import (
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/logical/logicaltest"
 )
 
 func TestUserLifecycle(t *testing.T) {
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "users/Alice", map[string]any{
+	e.Must(logical.UpdateOperation, "users/Alice", map[string]any{
 		"password": "s3cret-pw", "token_policies": "dev,ops", "token_ttl": "1h", "token_bound_cidrs": []any{"10.0.0.0/8"},
 	})
-	e.must(logical.UpdateOperation, "users/bob", map[string]any{"password": "x", "policies": []any{"a"}})
+	e.Must(logical.UpdateOperation, "users/bob", map[string]any{"password": "x", "policies": []any{"a"}})
 
-	resp := e.must(logical.ReadOperation, "users/alice", nil)
+	resp := e.Must(logical.ReadOperation, "users/alice", nil)
 	if got := resp.Data["token_policies"]; !slices.Equal(got.([]string), []string{"dev", "ops"}) {
 		t.Errorf("token_policies = %v", got)
 	}
@@ -43,26 +44,26 @@ func TestUserLifecycle(t *testing.T) {
 		t.Errorf("read leaks password material: %s", raw)
 	}
 
-	list := e.must(logical.ListOperation, "users/", nil)
+	list := e.Must(logical.ListOperation, "users/", nil)
 	if got := list.Data["keys"]; !slices.Equal(got.([]string), []string{"alice", "bob"}) {
 		t.Errorf("list = %v", got)
 	}
 
 	// An update without a password keeps the password and changes the rest.
-	e.must(logical.UpdateOperation, "users/alice", map[string]any{"token_ttl": "2h"})
-	resp = e.must(logical.ReadOperation, "users/alice", nil)
+	e.Must(logical.UpdateOperation, "users/alice", map[string]any{"token_ttl": "2h"})
+	resp = e.Must(logical.ReadOperation, "users/alice", nil)
 	if got := resp.Data["token_ttl"]; got != int64(7200) {
 		t.Errorf("token_ttl after update = %v", got)
 	}
-	if _, err := e.doFrom("10.1.2.3", logical.UpdateOperation, "login/alice", map[string]any{"password": "s3cret-pw"}); err != nil {
+	if _, err := e.DoFrom("10.1.2.3", logical.UpdateOperation, "login/alice", map[string]any{"password": "s3cret-pw"}); err != nil {
 		t.Errorf("login after update: %v", err)
 	}
 
-	e.must(logical.DeleteOperation, "users/ALICE", nil)
-	if resp := e.must(logical.ReadOperation, "users/alice", nil); resp != nil {
+	e.Must(logical.DeleteOperation, "users/ALICE", nil)
+	if resp := e.Must(logical.ReadOperation, "users/alice", nil); resp != nil {
 		t.Errorf("read after delete = %v", resp.Data)
 	}
-	if _, err := e.do(logical.UpdateOperation, "login/alice", map[string]any{"password": "s3cret-pw"}); err == nil {
+	if _, err := e.Do(logical.UpdateOperation, "login/alice", map[string]any{"password": "s3cret-pw"}); err == nil {
 		t.Error("login of a deleted user succeeded")
 	}
 }
@@ -86,10 +87,10 @@ func TestUserWriteErrors(t *testing.T) {
 		{"invalid name", "users/-bad", map[string]any{"password": "p"}, "unsupported path"},
 	}
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "users/dave", map[string]any{"password": "p"})
+	e.Must(logical.UpdateOperation, "users/dave", map[string]any{"password": "p"})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.do(logical.UpdateOperation, tt.path, tt.data)
+			_, err := e.Do(logical.UpdateOperation, tt.path, tt.data)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
 			}
@@ -98,14 +99,14 @@ func TestUserWriteErrors(t *testing.T) {
 			}
 		})
 	}
-	if resp := e.must(logical.ReadOperation, "users/carol", nil); resp != nil {
+	if resp := e.Must(logical.ReadOperation, "users/carol", nil); resp != nil {
 		t.Errorf("a refused create stored a user: %v", resp.Data)
 	}
 }
 
 func TestLogin(t *testing.T) {
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "users/alice", map[string]any{
+	e.Must(logical.UpdateOperation, "users/alice", map[string]any{
 		"password": "correct horse", "token_policies": "dev", "token_ttl": "30m", "token_max_ttl": "1h",
 		"token_num_uses": 3, "token_bound_cidrs": "192.168.0.0/16,10.0.0.1",
 	})
@@ -122,7 +123,7 @@ func TestLogin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := e.doFrom(tt.addr, logical.UpdateOperation, "login/"+tt.user, map[string]any{"password": tt.password})
+			resp, err := e.DoFrom(tt.addr, logical.UpdateOperation, "login/"+tt.user, map[string]any{"password": tt.password})
 			if tt.wantErr != nil {
 				if err == nil || err.Error() != tt.wantErr.Error() || logical.KindOf(err) != logical.KindOf(tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
@@ -151,7 +152,7 @@ func TestLogin(t *testing.T) {
 			}
 		})
 	}
-	if logs := e.logs.String(); strings.Contains(logs, "correct horse") {
+	if logs := e.Logs.String(); strings.Contains(logs, "correct horse") {
 		t.Errorf("logs contain the password: %s", logs)
 	}
 }
@@ -180,9 +181,9 @@ func TestLoginPather(t *testing.T) {
 
 func TestPasswordAndPolicyUpdate(t *testing.T) {
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "users/alice", map[string]any{"password": "old", "token_policies": "a"})
-	e.must(logical.UpdateOperation, "users/alice/password", map[string]any{"password": "new"})
-	e.must(logical.UpdateOperation, "users/alice/policies", map[string]any{"token_policies": "b,c"})
+	e.Must(logical.UpdateOperation, "users/alice", map[string]any{"password": "old", "token_policies": "a"})
+	e.Must(logical.UpdateOperation, "users/alice/password", map[string]any{"password": "new"})
+	e.Must(logical.UpdateOperation, "users/alice/policies", map[string]any{"token_policies": "b,c"})
 
 	steps := []struct {
 		password string
@@ -190,7 +191,7 @@ func TestPasswordAndPolicyUpdate(t *testing.T) {
 	}{{"old", false}, {"new", true}}
 	for _, st := range steps {
 		t.Run(st.password, func(t *testing.T) {
-			resp, err := e.do(logical.UpdateOperation, "login/alice", map[string]any{"password": st.password})
+			resp, err := e.Do(logical.UpdateOperation, "login/alice", map[string]any{"password": st.password})
 			if (err == nil) != st.ok {
 				t.Fatalf("err = %v, want ok=%v", err, st.ok)
 			}
@@ -205,9 +206,9 @@ func TestPasswordAndPolicyUpdate(t *testing.T) {
 // all kept: each is a read-modify-write of the whole entry, serialised.
 func TestConcurrentUpdates(t *testing.T) {
 	e := newEnv(t)
-	e.must(logical.UpdateOperation, "users/alice", map[string]any{"password": "pw"})
+	e.Must(logical.UpdateOperation, "users/alice", map[string]any{"password": "pw"})
 	// Slow reads widen the window between reading and writing the entry.
-	e.s = slowStorage{e.s}
+	e.Storage = slowStorage{e.Storage}
 	updates := []map[string]any{
 		{"token_ttl": "1h"}, {"token_max_ttl": "2h"}, {"token_num_uses": 3}, {"token_policies": "p"},
 		{"token_period": "5m"}, {"token_explicit_max_ttl": "3h"}, {"token_no_default_policy": true},
@@ -218,13 +219,13 @@ func TestConcurrentUpdates(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := e.do(logical.UpdateOperation, "users/alice", u); err != nil {
+			if _, err := e.Do(logical.UpdateOperation, "users/alice", u); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	data := e.must(logical.ReadOperation, "users/alice", nil).Data
+	data := e.Must(logical.ReadOperation, "users/alice", nil).Data
 	want := map[string]any{"token_ttl": int64(3600), "token_max_ttl": int64(7200), "token_num_uses": 3,
 		"token_period": int64(300), "token_explicit_max_ttl": int64(10800), "token_no_default_policy": true}
 	for k, v := range want {
@@ -235,7 +236,7 @@ func TestConcurrentUpdates(t *testing.T) {
 	if len(data["token_policies"].([]string)) != 1 || len(data["token_bound_cidrs"].([]string)) != 1 {
 		t.Errorf("policies %v cidrs %v (update lost)", data["token_policies"], data["token_bound_cidrs"])
 	}
-	if _, err := e.do(logical.UpdateOperation, "login/alice", map[string]any{"password": "pw"}); err == nil {
+	if _, err := e.Do(logical.UpdateOperation, "login/alice", map[string]any{"password": "pw"}); err == nil {
 		t.Error("login from 127.0.0.1 allowed outside token_bound_cidrs")
 	}
 }
@@ -246,7 +247,7 @@ func TestRedaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := &user{Password: h}
-	var buf syncBuf
+	var buf logicaltest.LogBuffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "hash", h, "user", u)
 	outputs := []string{fmt.Sprint(h), fmt.Sprintf("%v %+v %#v", h, h, h), fmt.Sprint(u), fmt.Sprintf("%+v", u), buf.String()}
 	enc := fmt.Sprintf("%x", h.Hash)

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/logical/logicaltest"
 	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/storage/inmem"
 )
@@ -61,24 +61,6 @@ func (e *env) putRaw(key, value string) {
 	}
 }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // t0 is the fake clock's start; its JSON form is t0s.
 func t0() time.Time { return time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC) }
 
@@ -89,12 +71,12 @@ type env struct {
 	t     testing.TB
 	b     *versioned
 	s     storage.Backend
-	clock *fakeClock
+	clock *logicaltest.Clock
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	clock := &fakeClock{t: t0()}
+	clock := logicaltest.NewClock(t0())
 	return &env{t: t, b: newVersioned(clock.Now), s: inmem.New(), clock: clock}
 }
 

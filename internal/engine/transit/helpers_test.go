@@ -5,62 +5,27 @@ import (
 	"context"
 	"encoding/base64"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/logical/logicaltest"
 	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/storage/inmem"
 )
-
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuf is a goroutine-safe log sink.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 type env struct {
 	t     testing.TB
 	s     storage.Backend
 	b     *Backend
-	clock *fakeClock
-	logs  *syncBuf
+	clock *logicaltest.Clock
+	logs  *logicaltest.LogBuffer
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	e := &env{t: t, s: inmem.New(), clock: &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, logs: &syncBuf{}}
+	e := &env{t: t, s: inmem.New(), clock: logicaltest.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+		logs: &logicaltest.LogBuffer{}}
 	e.b = e.open(-1)
 	return e
 }
