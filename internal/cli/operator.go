@@ -21,6 +21,7 @@ func (a *app) operatorCommand() *cobra.Command {
 		a.operatorKeyStatusCommand(),
 		a.operatorRekeyCommand(),
 		a.operatorGenerateRootCommand(),
+		a.operatorRaftCommand(),
 	))
 }
 

@@ -49,6 +49,9 @@ type Config struct {
 	UserLockouts []UserLockout
 	// Network is the `network` block: blocklist file and automatic bans.
 	Network Network
+	// RaftSnapshot is the `raft_snapshot` block (scheduled snapshots of
+	// raft storage); nil when absent.
+	RaftSnapshot *RaftSnapshot
 }
 
 // Storage is the physical storage backend. Options holds the backend's

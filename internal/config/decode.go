@@ -105,6 +105,8 @@ func (d *decoder) top(list *ast.ObjectList) {
 			}
 		case "network":
 			d.network(item, seen)
+		case "raft_snapshot":
+			d.raftSnapshot(item, seen)
 		case "plugin_directory", "telemetry":
 			d.rep.failAt(itemLine(item), "", name, "not supported by coffer")
 		default:

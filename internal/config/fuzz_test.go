@@ -26,6 +26,8 @@ func FuzzParse(f *testing.F) {
 		"seal \"pkcs11\" { slot = 0 pin = \"1\" }",
 		"storage \"inmem\" {}\nlistener \"tcp\" {\n tls_disable = true\n x_forwarded_for_hop_skips = 2\n path_rule \"sys/*\" { allowed_cidrs = [\"10.0.0.0/8\"] }\n}\n",
 		"user_lockout \"all\" { lockout_threshold = \"3\" lockout_duration = \"1m\" }\nnetwork { ban_threshold = 0 }\n",
+		"storage \"raft\" { path = \"/d\" }\nraft_snapshot {\n interval = \"1h\"\n path = \"/s\"\n retain = 24\n}\n",
+		`{"storage": {"raft": {"path": "/d"}}, "raft_snapshot": {"interval": "30m", "path": "/s", "retain": 2}}`,
 		`{"network": {"blocklist_file": "/x", "ban_window": 60}, "user_lockout": {"userpass": {"disable_lockout": true}}}`,
 	} {
 		f.Add([]byte(s))

@@ -19,6 +19,7 @@ func (c *Config) validate(rep *report) {
 	c.validateAudit(rep)
 	c.validateTop(rep)
 	c.validateNetwork(rep)
+	c.validateRaftSnapshot(rep)
 }
 
 func (c *Config) validateTop(rep *report) {

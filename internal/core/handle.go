@@ -19,6 +19,7 @@ var sudoPaths = []string{
 	"sys/leases/revoke-prefix/*", "sys/leases/revoke-force/*", "sys/plugins/catalog/*",
 	"sys/raw", "sys/raw/*", "sys/remount", "sys/rotate", "sys/rotate/*", "sys/internal/inspect/*",
 	"sys/storage/raft/snapshot-auto/config/*",
+	"sys/storage/raft/configuration", "sys/storage/raft/remove-peer", "sys/storage/raft/snapshot", "sys/storage/raft/snapshot-force",
 	"sys/revoke-prefix/*", "sys/revoke-force/*",
 	"auth/token/accessors", "auth/token/accessors/*", "auth/token/revoke-orphan", "auth/token/revoke-orphan/*",
 }

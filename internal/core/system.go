@@ -24,6 +24,7 @@ func newSystemBackend(c *Core, st *unsealedState) logical.Backend {
 	paths = append(paths, c.auditPaths()...)
 	paths = append(paths, st.leases.Paths()...)
 	paths = append(paths, c.networkPaths(st)...)
+	paths = append(paths, c.raftPaths(st)...)
 	return logical.NewRouter(paths...)
 }
 

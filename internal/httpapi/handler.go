@@ -120,7 +120,7 @@ func (s *statusWriter) WriteHeader(code int) {
 
 // handleLogical serves every path that goes through the core pipeline.
 func (h *Handler) handleLogical(w http.ResponseWriter, r *http.Request) {
-	req, status, err := h.buildRequest(w, r)
+	req, status, err := h.buildLogicalRequest(w, r)
 	if err != nil {
 		if aerr := h.auditRejected(r, status, err); aerr != nil {
 			h.writeError(w, "", aerr)
@@ -137,6 +137,10 @@ func (h *Handler) handleLogical(w http.ResponseWriter, r *http.Request) {
 	if resp == nil && req.Operation != logical.ReadOperation && req.Operation != logical.ListOperation {
 		// A write or delete with nothing to say succeeded: 204, as Vault.
 		resp = &logical.Response{NoContent: true}
+	}
+	if resp != nil && resp.Stream != nil {
+		h.writeStream(w, req.ID, resp.Stream)
+		return
 	}
 	writeResponse(w, req.ID, resp)
 }
@@ -169,6 +173,9 @@ func clientToken(r *http.Request) string {
 func operationFor(r *http.Request) (logical.Operation, bool) {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
+		if r.URL.RawQuery == "" {
+			return logical.ReadOperation, true
+		}
 		if v := r.URL.Query().Get("list"); v == "true" || v == "1" {
 			return logical.ListOperation, true
 		}

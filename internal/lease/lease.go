@@ -44,12 +44,16 @@ type Options struct {
 	MaxAttempts int
 	// BatchSize is how many index entries are read at a time (default 256).
 	BatchSize int
-	// Workers is how many revocations run at once (default 8).
+	// Workers is how many revocations run at once (default 8). It bounds
+	// the share of the machine a mass expiry takes from other requests.
 	Workers int
 	// AfterFunc schedules f after d (default time.AfterFunc); tests inject
 	// a fake clock's.
 	AfterFunc func(d time.Duration, f func()) Timer
 }
+
+// defaultWorkers is Options.Workers' default.
+const defaultWorkers = 8
 
 func (o Options) withDefaults() Options {
 	if o.Now == nil {
@@ -71,7 +75,7 @@ func (o Options) withDefaults() Options {
 		o.BatchSize = 256
 	}
 	if o.Workers <= 0 {
-		o.Workers = 8
+		o.Workers = defaultWorkers
 	}
 	if o.AfterFunc == nil {
 		o.AfterFunc = func(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }

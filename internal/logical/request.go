@@ -5,6 +5,7 @@ package logical
 
 import (
 	"crypto/x509"
+	"io"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/storage"
@@ -66,6 +67,9 @@ type Request struct {
 	// Secret is set on RevokeOperation and RenewOperation requests: the
 	// lease's Secret with its InternalData restored from storage.
 	Secret *Secret
+	// Body is the raw request body on the few paths that take a non-JSON
+	// body (a snapshot upload); nil elsewhere, where Data holds the JSON.
+	Body io.Reader
 }
 
 // Connection is what the HTTP layer knows about the client's connection.

@@ -26,6 +26,8 @@ type Response struct {
 	// PartialFailure sends the body with a 400: some items of a batch
 	// failed and the body says which, as Vault's transit batches do.
 	PartialFailure bool
+	// Stream, when set, is sent as a raw body instead of an envelope.
+	Stream *Stream
 }
 
 // Secret describes a lease on the returned data.

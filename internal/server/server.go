@@ -147,6 +147,7 @@ type Server struct {
 	listeners []*listener
 	errc      chan error
 	network   *netctl.Controls
+	snapshots *raftSnapshots // scheduled raft snapshots; nil if none
 }
 
 // Start opens storage, builds the core, unseals it with an auto seal if one
@@ -181,6 +182,9 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Serve
 		return nil, err
 	}
 	s.Core = c
+	if cfg.RaftSnapshot != nil && cfg.Storage.Type == "raft" {
+		s.snapshots = startRaftSnapshots(c, *cfg.RaftSnapshot, logger)
+	}
 	if autoSeal != nil {
 		if err := c.UnsealAuto(ctx); err != nil && !errors.Is(err, logical.ErrNotInitialized) {
 			s.Close()
@@ -267,6 +271,9 @@ func (s *Server) Close() {
 	defer cancel()
 	for _, l := range s.listeners {
 		l.shutdown(ctx)
+	}
+	if s.snapshots != nil {
+		s.snapshots.stop()
 	}
 	s.closeAudit()
 	if s.network != nil {

@@ -110,6 +110,23 @@ func (b *Backend) WaitForLeader(ctx context.Context) error {
 func (b *Backend) CommitIndex() uint64  { return b.raft.CommitIndex() }
 func (b *Backend) AppliedIndex() uint64 { return b.raft.AppliedIndex() }
 
+// lastVisible is the highest index at or below index whose entry the state
+// machine processes (a command or a configuration change; raft keeps
+// barriers and no-ops to itself), or 0 when it has been compacted away,
+// which means a snapshot the state machine already holds covers it.
+func (b *Backend) lastVisible(index uint64) uint64 {
+	for i := index; i > 0; i-- {
+		var l hraft.Log
+		if err := b.logs.GetLog(i, &l); err != nil {
+			return 0
+		}
+		if l.Type == hraft.LogCommand || l.Type == hraft.LogConfiguration {
+			return i
+		}
+	}
+	return 0
+}
+
 // Barrier (leader only) waits until every entry committed before it has
 // been applied here, and returns the index that covers them: a follower
 // that reaches that index (WaitApplied) has seen every write acknowledged
@@ -125,7 +142,17 @@ func (b *Backend) Barrier() (uint64, error) {
 // it notes the commit index, confirms with a quorum that this node still
 // leads (so no newer leader can have acknowledged writes it lacks), then
 // waits until that index is applied here.
+//
+// A new leader may not yet know the commit index of entries its
+// predecessor committed, so the first read of each term first commits a
+// barrier entry of that term (Raft §8).
 func (b *Backend) LinearizableRead(ctx context.Context) error {
+	if term := b.raft.CurrentTerm(); b.readTerm.Load() != term {
+		if err := b.leaderErr(b.raft.Barrier(b.timeout).Error()); err != nil {
+			return err
+		}
+		b.readTerm.Store(term)
+	}
 	idx := b.raft.CommitIndex()
 	if err := b.leaderErr(b.raft.VerifyLeader().Error()); err != nil {
 		return err
@@ -133,9 +160,10 @@ func (b *Backend) LinearizableRead(ctx context.Context) error {
 	return b.WaitApplied(ctx, idx)
 }
 
-// WaitApplied blocks until this node has applied index, or ctx ends.
+// WaitApplied blocks until this node's state machine has applied every
+// entry up to index, or ctx ends.
 func (b *Backend) WaitApplied(ctx context.Context, index uint64) error {
-	for b.raft.AppliedIndex() < index {
+	for b.raft.AppliedIndex() < index || b.fsm.applied.Load() < b.lastVisible(index) {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("storage: raft: waiting for index %d (applied %d): %w", index, b.raft.AppliedIndex(), ctx.Err())
@@ -190,41 +218,49 @@ func (b *Backend) RestoreSnapshot(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("storage: raft: spool snapshot: %w", err)
 	}
-	if err := checkSnapshot(spool, size); err != nil {
+	applied, err := checkSnapshot(spool, size)
+	if err != nil {
 		return err
 	}
 	if _, err := spool.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	meta := &hraft.SnapshotMeta{Version: hraft.SnapshotVersionMax, Size: size}
+	// Index: raft places the restore above the snapshot's own applied
+	// index, so the state machine (which skips indexes it has applied)
+	// applies every later write.
+	meta := &hraft.SnapshotMeta{Version: hraft.SnapshotVersionMax, Size: size, Index: applied}
 	return b.leaderErr(b.raft.Restore(meta, spool, 0))
 }
 
 // checkSnapshot refuses a file that is not a bbolt database, before raft
-// replaces the cluster's state with it.
-func checkSnapshot(f *os.File, size int64) error {
+// replaces the cluster's state with it, and returns its applied index.
+func checkSnapshot(f *os.File, size int64) (uint64, error) {
 	dir, err := os.MkdirTemp(filepath.Dir(f.Name()), "restore-check-")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer os.RemoveAll(dir)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return err
+		return 0, err
 	}
 	dst, err := os.Create(filepath.Join(dir, bolt.FileName))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := io.Copy(dst, io.LimitReader(f, size)); err != nil {
 		dst.Close()
-		return err
+		return 0, err
 	}
 	if err := dst.Close(); err != nil {
-		return err
+		return 0, err
 	}
 	db, err := bolt.Open(dir, bolt.Options{Timeout: time.Second})
 	if err != nil {
-		return fmt.Errorf("storage: raft: not a Coffer raft snapshot: %w", err)
+		return 0, fmt.Errorf("storage: raft: not a Coffer raft snapshot: %w", err)
 	}
-	return db.Close()
+	applied, err := db.AppliedIndex()
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return applied, err
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	hraft "github.com/hashicorp/raft"
 
@@ -22,6 +23,11 @@ type fsm struct {
 	// the file under the write lock.
 	mu sync.RWMutex
 	db *bolt.Backend
+	// applied is the highest log index the state machine has processed
+	// (commands and configuration entries). raft's own applied index runs
+	// ahead of it: raft counts an entry once it is handed to the state
+	// machine, not once it is applied.
+	applied atomic.Uint64
 }
 
 var _ hraft.BatchingFSM = (*fsm)(nil)
@@ -52,7 +58,14 @@ func openFSM(dir string) (f *fsm, trusted bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	return &fsm{dir: dir, db: db}, trusted, nil
+	f = &fsm{dir: dir, db: db}
+	idx, err := db.AppliedIndex()
+	if err != nil {
+		_ = db.Close()
+		return nil, false, err
+	}
+	f.applied.Store(idx)
+	return f, trusted, nil
 }
 
 // syncDir makes a directory's entries (a created or removed file) durable.
@@ -97,6 +110,9 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []any {
 				out[i] = err
 			}
 		}
+	}
+	if last := logs[len(logs)-1].Index; last > f.applied.Load() {
+		f.applied.Store(last)
 	}
 	return out
 }
@@ -163,6 +179,11 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return fmt.Errorf("storage: raft: reopen after restore: %w", err)
 	}
 	f.db = db
+	idx, err := db.AppliedIndex()
+	if err != nil {
+		return err
+	}
+	f.applied.Store(idx)
 	return os.RemoveAll(tmpDir)
 }
 

@@ -83,12 +83,15 @@ func (c *Config) validate() error {
 
 // Backend is one node's view of the replicated store.
 type Backend struct {
-	cfg       Config
-	raft      *hraft.Raft
-	fsm       *fsm
+	cfg  Config
+	raft *hraft.Raft
+	fsm  *fsm
 	// fsmTrusted is false when the state machine was rebuilt at start (an
 	// unclean stop): raft then restores the latest snapshot into it.
 	fsmTrusted bool
+	// readTerm is the term in which this node, as leader, last committed
+	// a barrier for linearizable reads.
+	readTerm  atomic.Uint64
 	logs      *countingLogs
 	wal       *wal.WAL
 	meta      *metadb.BoltMetaDB
