@@ -55,6 +55,8 @@ BENCH_FORMAT      ?= table
 BENCH_REPEAT      ?= 3
 # BENCH_AUDIT=file runs the server with one file audit sink; BENCH_AUDIT=off without.
 BENCH_AUDIT       ?= file
+# BENCH_FLAGS are extra `coffer bench` flags, e.g. -token-type=service for the login workloads.
+BENCH_FLAGS       ?=
 
 ## bench: the benchmarks recorded in BENCHMARKS.md: the Go benchmarks, then
 ## the load runs.
@@ -82,7 +84,7 @@ bench-load: build
 	bin/coffer operator unseal "$$(echo "$$init" | jq -r '.unseal_keys_b64[0]')" >/dev/null; \
 	export COFFER_TOKEN=$$(echo "$$init" | jq -r .root_token); \
 	bin/coffer bench ceiling -format=$(BENCH_FORMAT) -duration=$(BENCH_DURATION) -warmup=$(BENCH_WARMUP) -repeat=$(BENCH_REPEAT) \
-	  -concurrency=$(BENCH_CONCURRENCY) $(BENCH_WORKLOADS)
+	  -concurrency=$(BENCH_CONCURRENCY) $(BENCH_FLAGS) $(BENCH_WORKLOADS)
 
 ## bench-leases: issue 5's target over HTTP: kv-read p99 while LEASES (10 000)
 ## PostgreSQL leases expire in the same second, RUNS (3) times; see
