@@ -21,7 +21,8 @@ func TestAuthMethodsAndIdentity(t *testing.T) {
 	if err := sys.EnableAuthWithOptions("people", &vaultapi.EnableAuthOptions{Type: "userpass", Description: "staff"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := sys.TuneMount("auth/people", vaultapi.MountConfigInput{MaxLeaseTTL: "2h"}); err != nil {
+	maxTTL := "2h"
+	if err := sys.TuneMountAllowNil("auth/people", vaultapi.TuneMountConfigInput{MaxLeaseTTL: &maxTTL}); err != nil {
 		t.Fatal(err)
 	}
 	auths, err := sys.ListAuth()
