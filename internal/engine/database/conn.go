@@ -193,14 +193,22 @@ func execStatements(ctx context.Context, p *pgxpool.Pool, stmts []string, vars m
 		pairs = append(pairs, "{{"+k+"}}", v)
 	}
 	r := strings.NewReplacer(pairs...)
-	err := pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		for _, s := range splitStatements(stmts) {
-			if _, err := tx.Exec(ctx, r.Replace(s)); err != nil {
-				return err
+	split := splitStatements(stmts)
+	var err error
+	if len(split) == 1 {
+		// One statement is atomic on its own: no transaction round trips.
+		_, err = p.Exec(ctx, r.Replace(split[0]))
+	} else {
+		// Several run in one transaction, sent as one batch (one round
+		// trip for all of them).
+		err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+			batch := &pgx.Batch{}
+			for _, s := range split {
+				batch.Queue(r.Replace(s))
 			}
-		}
-		return nil
-	})
+			return tx.SendBatch(ctx, batch).Close()
+		})
+	}
 	if err != nil {
 		return scrub(err, vars["password"])
 	}

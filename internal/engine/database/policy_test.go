@@ -63,3 +63,22 @@ rule "charset" { charset = "0123456789" min-chars = 4 }`)
 		t.Fatal("an unknown password policy did not fail the request")
 	}
 }
+
+// TestStatementsAreAtomic checks that several creation statements, sent
+// as one batch, commit all or nothing: a failing GRANT leaves no role.
+func TestStatementsAreAtomic(t *testing.T) {
+	e := newEnv(t)
+	e.must(t, logical.UpdateOperation, "roles/broken", map[string]any{
+		"db_name": "pg", "username_template": "broken-user",
+		"creation_statements": []any{
+			`CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}';`,
+			`GRANT SELECT ON no_such_table TO "{{name}}";`,
+		},
+	})
+	if _, err := e.do(logical.ReadOperation, "creds/broken", nil); err == nil {
+		t.Fatal("creds with a failing statement succeeded")
+	}
+	if e.roleExists(t, "broken-user") {
+		t.Fatal("the role of a failed batch was committed")
+	}
+}
