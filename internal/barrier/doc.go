@@ -124,6 +124,7 @@
 // then drop the keys they touch (see valueCache for why readers still see
 // transactions atomically); Rotate and ReloadKeyring empty it, Seal zeroes
 // and empties it. It assumes every physical write goes through this
-// barrier: a node whose storage changes underneath must call ClearCache or
-// set Options.CacheEntries < 0.
+// barrier: a node whose storage changes underneath must call Invalidate
+// with each changed key (DecodeKey turns a physical key back into the
+// logical one), or ClearCache, or set Options.CacheEntries < 0.
 package barrier

@@ -25,6 +25,13 @@ var (
 	// ErrPathKeyChanged is returned by ReloadKeyring when the stored keyring
 	// holds another path key than the one loaded at Unseal.
 	ErrPathKeyChanged = errors.New("barrier: stored path key differs from the loaded one")
+	// ErrKeyringKey is returned by DecodeKey for the physical key of the
+	// keyring: the keyring changed, and the caller should ReloadKeyring.
+	ErrKeyringKey = errors.New("barrier: physical key is the keyring")
+	// ErrNotBarrierKey is returned by DecodeKey for a physical key outside
+	// the barrier's namespace (the seal layer's plaintext records): it has
+	// no logical key and nothing the barrier caches depends on it.
+	ErrNotBarrierKey = errors.New("barrier: physical key is not barrier data")
 	// ErrKeyLength is returned by Initialize for a root key that is not
 	// KeySize bytes long.
 	ErrKeyLength = errors.New("barrier: key must be 32 bytes")

@@ -121,3 +121,42 @@ func trimChildren(children []string, partial string) []string {
 	}
 	return out
 }
+
+// logicalKey reverses physicalKey for a physical key with dataPrefix cut
+// off: each non-empty segment is decrypted (through the cache), empty ones
+// stay empty. A segment that does not decrypt is an error (errSegment or
+// errAuth), never a partly decoded name.
+func (pc *pathCipher) logicalKey(encrypted string) (string, error) {
+	var sb strings.Builder
+	sb.Grow(len(encrypted))
+	misses, err := pc.openSegmentsCached(encrypted, &sb)
+	pc.cache.add(misses)
+	if err != nil {
+		return "", err
+	}
+	return sb.String(), nil
+}
+
+func (pc *pathCipher) openSegmentsCached(encrypted string, sb *strings.Builder) ([]segmentPair, error) {
+	var misses []segmentPair
+	pc.cache.mu.RLock()
+	defer pc.cache.mu.RUnlock()
+	for i, enc := range strings.Split(encrypted, "/") {
+		if i > 0 {
+			sb.WriteByte('/')
+		}
+		if enc == "" {
+			continue
+		}
+		plain, ok := pc.cache.dec[enc]
+		if !ok {
+			var err error
+			if plain, err = pc.openSegment(enc); err != nil {
+				return misses, err
+			}
+			misses = append(misses, segmentPair{plain: plain, enc: enc})
+		}
+		sb.WriteString(plain)
+	}
+	return misses, nil
+}

@@ -33,8 +33,8 @@ const (
 //
 // The cache trusts that every write to the physical keys goes through this
 // barrier. A node whose physical storage changes underneath (a raft
-// follower applying the leader's log) must call ClearCache after applying,
-// or disable the cache with Options.CacheEntries < 0.
+// follower applying the leader's log) must call Invalidate for each key it
+// applied (or ClearCache), or disable the cache with Options.CacheEntries < 0.
 type valueCache struct {
 	maxEntries int
 	seed       maphash.Seed
@@ -129,6 +129,10 @@ func (c *valueCache) mark(delta int, keys []string) {
 		}
 	}
 }
+
+// invalidate drops keys and bumps their stripes' generations, so a Get
+// that read storage before the call cannot cache what it read.
+func (c *valueCache) invalidate(keys ...string) { c.mark(0, keys) }
 
 // reset zeroes and drops every entry and bumps every generation, so no
 // read in flight can insert what it read before the reset.

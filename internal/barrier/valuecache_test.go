@@ -145,6 +145,7 @@ func TestValueCacheRejectsRacingInsert(t *testing.T) {
 		{"write of the key", func(c *valueCache) { c.begin("k"); c.end("k") }},
 		{"write in progress", func(c *valueCache) { c.begin("k") }},
 		{"reset", func(c *valueCache) { c.reset() }},
+		{"invalidate", func(c *valueCache) { c.invalidate("k") }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,6 +17,7 @@ func (a *app) operatorCommand() *cobra.Command {
 		a.operatorInitCommand(),
 		a.operatorUnsealCommand(),
 		a.operatorSealCommand(),
+		a.operatorStepDownCommand(),
 		a.operatorRotateCommand(),
 		a.operatorKeyStatusCommand(),
 		a.operatorRekeyCommand(),
@@ -224,6 +225,30 @@ sys/seal.`,
 				return fmt.Errorf("sealing: %w", err)
 			}
 			_, err = fmt.Fprintln(a.stdout, "Success! Coffer is sealed.")
+			return err
+		}),
+	}
+}
+
+func (a *app) operatorStepDownCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "step-down",
+		Short: "Make the active node of a cluster hand over to another node",
+		Long: `Make the active node of a raft cluster give up leadership: raft hands it to
+another voter, which becomes the active node; the old one becomes a standby.
+It may be sent to any node (a standby forwards it). Requires a token with
+sudo on sys/step-down.`,
+		Example: "  coffer operator step-down",
+		Args:    argsBetween(0, 0),
+		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
+			c, err := a.client()
+			if err != nil {
+				return err
+			}
+			if err := c.DoRaw(cmd.Context(), http.MethodPut, "sys/step-down", nil, nil, nil); err != nil {
+				return fmt.Errorf("step-down: %w", err)
+			}
+			_, err = fmt.Fprintln(a.stdout, "Success! Stepped down: another node is now the active node.")
 			return err
 		}),
 	}

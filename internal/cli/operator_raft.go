@@ -16,14 +16,16 @@ import (
 )
 
 func (a *app) operatorRaftCommand() *cobra.Command {
-	return a.groupCommand("raft", "Operate raft storage: peers, snapshots, quorum recovery",
-		"Commands for raft storage: list and remove peers, save and restore snapshots,\nand recover a node whose cluster lost its quorum for good.",
+	return a.groupCommand("raft", "Operate raft storage: peers, joining, snapshots, autopilot, quorum recovery",
+		"Commands for raft storage: list, join and remove peers, save and restore\nsnapshots, watch and configure autopilot, and recover a node whose cluster\nlost its quorum for good.",
 		a.raftListPeersCommand(),
+		a.raftJoinCommand(),
 		a.raftRemovePeerCommand(),
 		a.groupCommand("snapshot", "Save or restore a snapshot of raft storage",
 			"Save a snapshot of raft storage to a file, or restore one. Snapshots hold\nciphertext only.",
 			a.raftSnapshotSaveCommand(), a.raftSnapshotRestoreCommand()),
 		a.raftRecoverCommand(),
+		a.raftAutopilotCommand(),
 	)
 }
 

@@ -118,6 +118,8 @@ func (d *decoder) retryJoin(parent scope, item *ast.ObjectItem) {
 		"leader_client_cert_file": stringField(&rj.LeaderClientCertFile),
 		"leader_client_key_file":  stringField(&rj.LeaderClientKeyFile),
 		"auto_join_dns":           stringField(&rj.AutoJoinDNS),
+		"auto_join_scheme":        stringField(&rj.AutoJoinScheme),
+		"auto_join_port":          intField(&rj.AutoJoinPort),
 	}
 	list := ot.List
 	if list == nil {

@@ -71,6 +71,11 @@ type RetryJoin struct {
 	LeaderClientCertFile string
 	LeaderClientKeyFile  string
 	AutoJoinDNS          string
+	// AutoJoinScheme ("http" or "https") and AutoJoinPort are how the API
+	// of each address found by AutoJoinDNS is reached; empty and 0 mean
+	// "https" and 8200.
+	AutoJoinScheme string
+	AutoJoinPort   int64
 }
 
 // Listener is one `listener "tcp"` block.

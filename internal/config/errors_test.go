@@ -70,6 +70,11 @@ func TestParseErrors(t *testing.T) {
 		{"retry_join url", raft(`leader_api_addr = "a:1"`), `c.hcl:4: storage "raft": retry_join: leader_api_addr: "a:1" is not an http or https URL such as "https://10.0.0.1:8200"`},
 		{"retry_join both", raft("leader_api_addr = \"https://a:1\"\nauto_join_dns = \"x\""), `c.hcl:5: storage "raft": retry_join: auto_join_dns: cannot be set with leader_api_addr`},
 		{"retry_join half cert", raft("leader_api_addr = \"https://a:1\"\nleader_client_key_file = \"k\""), `c.hcl:3: storage "raft": retry_join: leader_client_cert_file and leader_client_key_file must be set together`},
+		{"auto_join_scheme", raft("auto_join_dns = \"x\"\nauto_join_scheme = \"ftp\""), `c.hcl:5: storage "raft": retry_join: auto_join_scheme: must be "http" or "https"`},
+		{"auto_join_port range", raft("auto_join_dns = \"x\"\nauto_join_port = 70000"), `c.hcl:5: storage "raft": retry_join: auto_join_port: must be a port between 1 and 65535`},
+		{"auto_join_port type", raft("auto_join_dns = \"x\"\nauto_join_port = \"high\""), `c.hcl:5: storage "raft": retry_join: auto_join_port: must be a whole number`},
+		{"auto_join_port without dns", raft("leader_api_addr = \"https://a:1\"\nauto_join_port = 8300"), `c.hcl:5: storage "raft": retry_join: auto_join_port: only valid with auto_join_dns`},
+		{"auto_join_scheme without dns", raft("leader_api_addr = \"https://a:1\"\nauto_join_scheme = \"http\""), `c.hcl:5: storage "raft": retry_join: auto_join_scheme: only valid with auto_join_dns`},
 		{"retry_join unknown", raft(`leader_addr = "x"`), `c.hcl:4: storage "raft": retry_join: leader_addr: unknown key`},
 		{"retry_join label", "storage \"raft\" {\n  path = \"/x\"\n  retry_join \"n2\" {}\n}\n" + L, `c.hcl:3: storage "raft": retry_join: must be a block without a label: retry_join { ... }`},
 

@@ -128,11 +128,17 @@ func TestRetryJoinFields(t *testing.T) {
     leader_client_key_file = "k.pem"
   }
   retry_join { auto_join_dns = "coffer.svc" }
+  retry_join {
+    auto_join_dns = "coffer-api.svc"
+    auto_join_scheme = "http"
+    auto_join_port = 8300
+  }
 }`
 	c := mustParse(t, src)
 	want := []RetryJoin{
 		{LeaderAPIAddr: "https://n2:8200", LeaderCACertFile: "ca.pem", LeaderClientCertFile: "c.pem", LeaderClientKeyFile: "k.pem"},
 		{AutoJoinDNS: "coffer.svc"},
+		{AutoJoinDNS: "coffer-api.svc", AutoJoinScheme: "http", AutoJoinPort: 8300},
 	}
 	if !reflect.DeepEqual(c.Storage.RetryJoin, want) {
 		t.Errorf("RetryJoin = %+v, want %+v", c.Storage.RetryJoin, want)

@@ -84,8 +84,30 @@ func (rj RetryJoin) validate(rep *report, key, block string) {
 			rep.fail(key+".leader_api_addr", block, "leader_api_addr", "%s", err.Error())
 		}
 	}
+	if rj.AutoJoinScheme != "" || rj.AutoJoinPort != 0 {
+		rj.validateAutoJoin(rep, key, block)
+	}
 	if (rj.LeaderClientCertFile == "") != (rj.LeaderClientKeyFile == "") {
 		rep.fail(key, block, "", "leader_client_cert_file and leader_client_key_file must be set together")
+	}
+}
+
+// validateAutoJoin checks auto_join_scheme and auto_join_port, which only
+// mean something with auto_join_dns.
+func (rj RetryJoin) validateAutoJoin(rep *report, key, block string) {
+	if rj.AutoJoinDNS == "" {
+		field := "auto_join_scheme"
+		if rj.AutoJoinScheme == "" {
+			field = "auto_join_port"
+		}
+		rep.fail(key+"."+field, block, field, "only valid with auto_join_dns")
+		return
+	}
+	if s := rj.AutoJoinScheme; s != "" && s != "http" && s != "https" {
+		rep.fail(key+".auto_join_scheme", block, "auto_join_scheme", `must be "http" or "https"`)
+	}
+	if p := rj.AutoJoinPort; p < 0 || p > 65535 {
+		rep.fail(key+".auto_join_port", block, "auto_join_port", "must be a port between 1 and 65535")
 	}
 }
 

@@ -30,6 +30,11 @@ func TestValidate(t *testing.T) {
 		{"shamir seal explicit", func(c *Config) { c.Seal = &Seal{Type: "shamir"} }, ""},
 		{"audit name defaults to type", func(c *Config) { c.Audit = []Audit{{Type: "stdout"}} }, ""},
 		{"retry join on raft", func(c *Config) { c.Storage.RetryJoin = []RetryJoin{{LeaderAPIAddr: "https://n2:8200"}} }, ""},
+		{"auto join port", func(c *Config) {
+			c.Storage.RetryJoin = []RetryJoin{{AutoJoinDNS: "coffer.svc", AutoJoinScheme: "https", AutoJoinPort: 8300}}
+		}, ""},
+		{"auto join negative port", func(c *Config) { c.Storage.RetryJoin = []RetryJoin{{AutoJoinDNS: "coffer.svc", AutoJoinPort: -1}} },
+			`storage "raft": retry_join: auto_join_port: must be a port between 1 and 65535`},
 		{"port 0 may repeat", func(c *Config) { c.Listeners[0].Address = "127.0.0.1:0"; c.Listeners[1].Address = "127.0.0.1:0" }, ""},
 		{"no storage", func(c *Config) { c.Storage = Storage{} }, `storage: required, e.g. storage "bolt" { path = "/var/lib/coffer" }`},
 		{"unknown storage", func(c *Config) { c.Storage.Type = "s3" }, `storage "s3": unknown storage type, want "inmem", "bolt", "raft", "etcd" or "postgresql"`},

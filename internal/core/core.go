@@ -13,12 +13,14 @@ import (
 
 	"github.com/cofferdev/coffer/internal/audit"
 	"github.com/cofferdev/coffer/internal/barrier"
+	"github.com/cofferdev/coffer/internal/cluster"
 	"github.com/cofferdev/coffer/internal/identity"
 	"github.com/cofferdev/coffer/internal/lease"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/seal"
 	"github.com/cofferdev/coffer/internal/seal/shamir"
 	"github.com/cofferdev/coffer/internal/storage"
+	"github.com/cofferdev/coffer/internal/storage/raft"
 	"github.com/cofferdev/coffer/internal/token"
 )
 
@@ -49,6 +51,13 @@ type Config struct {
 	AuditStatus func(op logical.Operation, resp *logical.Response, err error) int
 	// Network is the login lockout and address-ban guard; nil allows all.
 	Network NetworkGuard
+	// HA is the clustered storage's view of leadership; nil when Physical
+	// is not clustered. Physical must then be the same cluster's storage.
+	HA HA
+	// APIAddr is this node's advertised API address (api_addr).
+	APIAddr string
+	// ClusterDir is where a clustered node keeps its cluster certificate.
+	ClusterDir string
 }
 
 // Core is the server's state machine: sealed or unsealed, with the request
@@ -81,6 +90,18 @@ type Core struct {
 
 	clusterID   string
 	clusterName string
+
+	// ha is nil unless the storage is clustered.
+	ha *haState
+	// join is a join of a cluster waiting for unseal-key shares (sealLock).
+	join *joinAttempt
+	// challenges are the join challenges this node, as leader, handed out.
+	challenges *cluster.Challenges
+	// apiAddr is this node's advertised API address; clusterDir where its
+	// cluster certificate is kept.
+	apiAddr, clusterDir string
+	// pilot runs autopilot while this node is active; nil without raft.
+	pilot *pilot
 }
 
 // unsealedState is everything that exists only while the core is unsealed.
@@ -92,6 +113,11 @@ type unsealedState struct {
 	tokenBackend logical.Backend
 	leases       *lease.Manager
 	identity     *identity.Store
+	// active is false on a standby node of a cluster: requests then go
+	// through handleStandby and no background work runs.
+	active bool
+	// onStop runs first when the state is torn down (autopilot's stop).
+	onStop []func()
 	// mountLock serialises changes to the mount table.
 	mountLock sync.Mutex
 	cancel    context.CancelFunc
@@ -124,6 +150,9 @@ func New(cfg Config) (*Core, error) {
 		audit:         cfg.Audit,
 		auditStatus:   cfg.AuditStatus,
 		network:       cfg.Network,
+		challenges:    cluster.NewChallenges(),
+		apiAddr:       cfg.APIAddr,
+		clusterDir:    cfg.ClusterDir,
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -140,7 +169,16 @@ func New(cfg Config) (*Core, error) {
 	if c.defaultTTL > c.maxTTL {
 		return nil, fmt.Errorf("core: default lease TTL %s exceeds max lease TTL %s", c.defaultTTL, c.maxTTL)
 	}
-	c.barrier = barrier.New(cfg.Physical, barrier.Options{Now: c.now})
+	var below storage.Backend = cfg.Physical
+	if cfg.HA != nil {
+		c.ha = newHAState(cfg.HA)
+		c.ha.writable.Store(cfg.HA.IsLeader())
+		below = &standbyGuard{Backend: cfg.Physical, ha: c.ha}
+		if rb, ok := cfg.Physical.(*raft.Backend); ok {
+			c.pilot = newPilot(c, rb)
+		}
+	}
+	c.barrier = barrier.New(below, barrier.Options{Now: c.now})
 	return c, nil
 }
 

@@ -20,14 +20,15 @@ var sudoPaths = []string{
 	"sys/raw", "sys/raw/*", "sys/remount", "sys/rotate", "sys/rotate/*", "sys/internal/inspect/*",
 	"sys/storage/raft/snapshot-auto/config/*",
 	"sys/storage/raft/configuration", "sys/storage/raft/remove-peer", "sys/storage/raft/snapshot", "sys/storage/raft/snapshot-force",
-	"sys/revoke-prefix/*", "sys/revoke-force/*",
+	"sys/revoke-prefix/*", "sys/revoke-force/*", "sys/step-down", "sys/storage/raft/autopilot/*",
 	"auth/token/accessors", "auth/token/accessors/*", "auth/token/revoke-orphan", "auth/token/revoke-orphan/*",
 }
 
 // unauthenticatedPaths skip the pipeline's token and ACL check. The
 // mount-discovery endpoints check the token themselves, as in Vault: any
 // capability under a mount reveals that mount's type and options.
-var unauthenticatedPaths = []string{"sys/wrapping/lookup", "sys/internal/ui/mounts", "sys/internal/ui/mounts/*"}
+var unauthenticatedPaths = []string{"sys/wrapping/lookup", "sys/internal/ui/mounts", "sys/internal/ui/mounts/*",
+	"sys/storage/raft/bootstrap/challenge", "sys/storage/raft/bootstrap/answer"}
 
 // wrappingPaths are the only paths a response-wrapping token may call.
 var wrappingPaths = map[string]bool{
@@ -53,6 +54,10 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 	st, release, err := c.state()
 	if err != nil {
 		return nil, err
+	}
+	if !st.active {
+		release()
+		return c.handleStandby(ctx, req)
 	}
 	defer release()
 	return c.handle(ctx, st, req)

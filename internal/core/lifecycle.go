@@ -69,6 +69,12 @@ func (c *Core) Initialize(ctx context.Context, p InitParams) (*InitResult, error
 	} else if ok {
 		return nil, ErrAlreadyInitialized
 	}
+	if c.join != nil {
+		return nil, logical.InvalidRequest("this node is joining a cluster; unseal it with that cluster's keys instead")
+	}
+	if err := c.bootstrapForInit(ctx); err != nil {
+		return nil, err
+	}
 	rec, err := c.sealRecordFor(p)
 	if err != nil {
 		return nil, err
@@ -219,8 +225,11 @@ func (c *Core) readSealRecord(ctx context.Context) (*sealRecord, error) {
 func (c *Core) Unseal(ctx context.Context, share []byte) error {
 	c.sealLock.Lock()
 	defer c.sealLock.Unlock()
-	if !c.Sealed() {
-		return nil
+	if !c.barrier.Sealed() {
+		return nil // unsealed, or a standby finishing its set-up
+	}
+	if c.join != nil && c.join.unsealer != nil {
+		return c.unsealJoin(ctx, share)
 	}
 	if c.autoSeal != nil {
 		return logical.InvalidRequest("this server uses an auto seal; it unseals itself")
@@ -278,7 +287,7 @@ func (c *Core) UnsealAuto(ctx context.Context) error {
 	}
 	c.sealLock.Lock()
 	defer c.sealLock.Unlock()
-	if !c.Sealed() {
+	if !c.barrier.Sealed() {
 		return nil
 	}
 	e, err := c.physical.Get(ctx, rootKeyKey)
@@ -303,15 +312,19 @@ func (c *Core) unsealWithRootKey(ctx context.Context, rootKey []byte) error {
 		}
 		return fmt.Errorf("core: unseal barrier: %w", err)
 	}
-	st, err := c.setupUnsealed(ctx)
-	if err != nil {
+	active := c.activeRole()
+	if err := c.installState(ctx, active); err != nil {
+		if c.ha != nil && !active && errors.Is(err, storage.ErrReadOnly) {
+			// The active node has not finished its own first unseal; the
+			// HA loop finishes this one when it has.
+			c.logger.Info("core: barrier unsealed; waiting for the active node to finish setting up")
+			c.ha.poke()
+			return nil
+		}
 		c.barrier.Seal()
 		return err
 	}
-	c.stateLock.Lock()
-	c.unsealed = st
-	c.stateLock.Unlock()
-	c.logger.Info("core: unsealed")
+	c.logger.Info("core: unsealed", "active", active)
 	return nil
 }
 
@@ -329,6 +342,9 @@ func (c *Core) sealLocked(ctx context.Context) {
 	c.unsealed = nil
 	c.stateLock.Unlock()
 	if st == nil {
+		if !c.barrier.Sealed() {
+			c.barrier.Seal() // a standby still waiting to finish its set-up
+		}
 		return
 	}
 	st.stop(ctx)
@@ -347,6 +363,15 @@ func (c *Core) SealStatus(ctx context.Context) (*SealStatus, error) {
 	rec, err := c.readSealRecord(ctx)
 	if errors.Is(err, logical.ErrNotInitialized) {
 		s.Sealed = true
+		// A join waiting for shares reports the cluster's threshold. A
+		// join in progress holds sealLock; its progress is not reported.
+		if c.sealLock.TryLock() {
+			if j := c.join; j != nil && j.unsealer != nil {
+				s.Threshold, s.Shares = j.record.Barrier.SecretThreshold, j.record.Barrier.SecretShares
+				s.Progress, s.Nonce = j.unsealer.Progress(), j.unsealer.Nonce()
+			}
+			c.sealLock.Unlock()
+		}
 		return s, nil
 	}
 	if err != nil {

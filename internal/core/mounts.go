@@ -262,7 +262,7 @@ func (c *Core) instantiate(ctx context.Context, st *unsealedState, m *MountEntry
 	}
 	b, err := f(ctx, &logical.BackendConfig{
 		Logger: c.logger.With("mount", m.Path), Storage: m.view,
-		MountPath: m.Path, Options: m.Options, System: m.sys,
+		MountPath: m.Path, Options: m.Options, System: m.sys, Standby: !st.active,
 	})
 	if err != nil {
 		return fmt.Errorf("core: create %s backend at %s: %w", m.Type, m.Path, err)

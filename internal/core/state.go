@@ -31,8 +31,11 @@ const (
 // Expiry itself is enforced at lookup time, so this only bounds garbage.
 const tokenSweepInterval = 10 * time.Second
 
-// setupUnsealed builds the unsealed state after the barrier opened.
-func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
+// setupUnsealed builds the unsealed state after the barrier opened. A
+// standby (active false) writes nothing and starts no background work; its
+// writes fail with storage.ErrReadOnly, which tells the caller the active
+// node has not finished setting up yet.
+func (c *Core) setupUnsealed(ctx context.Context, active bool) (*unsealedState, error) {
 	hmacKey, err := c.loadOrCreateKey(ctx, tokenHMACKeyKey)
 	if err != nil {
 		return nil, err
@@ -44,7 +47,7 @@ func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &unsealedState{mounts: &mountTable{entries: map[string]*MountEntry{}}, system: c}
+	st := &unsealedState{mounts: &mountTable{entries: map[string]*MountEntry{}}, system: c, active: active}
 	st.policies = newPolicyStore(storage.NewView(c.barrier, policyStorePath))
 	st.tokens = token.NewStore(storage.NewView(c.barrier, tokenStorePath), hmacKey, token.Options{
 		Now:        c.now,
@@ -82,11 +85,15 @@ func (c *Core) setupUnsealed(ctx context.Context) (*unsealedState, error) {
 	if err := c.loadNetwork(ctx, st); err != nil {
 		return nil, err
 	}
-	if err := st.leases.Start(ctx); err != nil {
-		return nil, fmt.Errorf("core: start lease manager: %w", err)
-	}
 	bg, cancel := context.WithCancel(context.Background())
 	st.cancel = cancel
+	if !active {
+		return st, nil
+	}
+	if err := st.leases.Start(ctx); err != nil {
+		cancel()
+		return nil, fmt.Errorf("core: start lease manager: %w", err)
+	}
 	st.wg.Add(1)
 	go c.sweepTokens(bg, st)
 	return st, nil
@@ -104,6 +111,9 @@ func (st *unsealedState) tokenMountView() logical.SystemView {
 
 // stop ends background work and lets backends release resources.
 func (st *unsealedState) stop(ctx context.Context) {
+	for _, f := range st.onStop {
+		f()
+	}
 	st.leases.Stop()
 	st.cancel()
 	st.wg.Wait()

@@ -25,6 +25,9 @@ func newSystemBackend(c *Core, st *unsealedState) logical.Backend {
 	paths = append(paths, st.leases.Paths()...)
 	paths = append(paths, c.networkPaths(st)...)
 	paths = append(paths, c.raftPaths(st)...)
+	paths = append(paths, c.raftJoinPaths()...)
+	paths = append(paths, c.haPaths()...)
+	paths = append(paths, c.autopilotPaths()...)
 	return logical.NewRouter(paths...)
 }
 

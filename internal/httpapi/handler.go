@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/x509"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,6 +34,13 @@ type Options struct {
 	// Listener holds this listener's client-IP resolution, allowed_cidrs
 	// and path rules; nil uses the peer address and allows every client.
 	Listener *netctl.Listener
+	// Forwarder reaches the active node when this node is a standby of a
+	// cluster; nil without clustering.
+	Forwarder Forwarder
+	// Peer marks the handler of the cluster port: its clients are other
+	// nodes forwarding requests, whose forwarding headers it believes; it
+	// never forwards again.
+	Peer bool
 }
 
 // Handler serves /v1/ for one core.
@@ -45,12 +53,14 @@ type Handler struct {
 	network *netctl.Controls
 	access  *netctl.Listener
 	guarded bool // network controls configured: admit runs
+	fwd     Forwarder
+	peer    bool
 }
 
 // New builds the API handler.
 func New(c *core.Core, opts Options) *Handler {
 	h := &Handler{core: c, logger: opts.Logger, maxSize: opts.MaxRequestSize, maxDur: opts.MaxRequestDuration,
-		network: opts.Network, access: opts.Listener}
+		network: opts.Network, access: opts.Listener, fwd: opts.Forwarder, peer: opts.Peer}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
@@ -69,6 +79,7 @@ func New(c *core.Core, opts Options) *Handler {
 	mux.HandleFunc("/v1/sys/seal", h.audited(h.handleSeal))
 	mux.HandleFunc("/v1/sys/health", h.handleHealth)
 	mux.HandleFunc("/v1/sys/leader", h.handleLeader)
+	mux.HandleFunc("/v1/sys/storage/raft/join", h.audited(h.handleRaftJoin))
 	for _, p := range []string{"/v1/sys/rekey", "/v1/sys/rekey-recovery-key"} {
 		mux.HandleFunc(p+"/init", h.audited(h.handleRekeyInit))
 		mux.HandleFunc(p+"/update", h.audited(h.handleRekeyUpdate))
@@ -120,7 +131,32 @@ func (s *statusWriter) WriteHeader(code int) {
 
 // handleLogical serves every path that goes through the core pipeline.
 func (h *Handler) handleLogical(w http.ResponseWriter, r *http.Request) {
+	var peerCerts []*x509.Certificate
+	if h.peer {
+		var err error
+		if r, peerCerts, err = peerRequest(r); err != nil {
+			writeErrors(w, http.StatusBadRequest, err.Error())
+			return
+		}
+	}
+	var body []byte
+	if h.fwd != nil && !h.peer {
+		var err error
+		if body, err = bufferBody(r); err != nil {
+			writeErrors(w, bodyStatus(err), err.Error())
+			return
+		}
+	}
 	req, status, err := h.buildLogicalRequest(w, r)
+	if err == nil {
+		if h.peer {
+			req.Connection = nil
+			if len(peerCerts) > 0 {
+				req.Connection = &logical.Connection{PeerCertificates: peerCerts}
+			}
+		}
+		req.StaleOK = strings.EqualFold(r.Header.Get(headerConsistency), "stale")
+	}
 	if err != nil {
 		if aerr := h.auditRejected(r, status, err); aerr != nil {
 			h.writeError(w, "", aerr)
@@ -131,6 +167,14 @@ func (h *Handler) handleLogical(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := h.core.HandleRequest(r.Context(), req)
 	if err != nil {
+		if isForward(err) {
+			if h.fwd != nil && !h.peer {
+				h.forward(w, r, req.ID, body)
+				return
+			}
+			writeErrors(w, http.StatusServiceUnavailable, "this node is not the active node; retry")
+			return
+		}
 		h.writeError(w, req.ID, err)
 		return
 	}

@@ -224,12 +224,16 @@ func (h *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sealed := h.core.Sealed()
+	ha := h.core.HAStatus(r.Context())
+	standby := ha.Enabled && !ha.Active && !sealed
 	code := healthCode(r, "activecode", http.StatusOK)
 	switch {
 	case !initialized:
 		code = healthCode(r, "uninitcode", http.StatusNotImplemented)
 	case sealed:
 		code = healthCode(r, "sealedcode", http.StatusServiceUnavailable)
+	case standby && !queryBool(r, "standbyok"):
+		code = healthCode(r, "standbycode", http.StatusTooManyRequests)
 	}
 	if r.Method == http.MethodHead {
 		w.WriteHeader(code)
@@ -237,7 +241,7 @@ func (h *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	s, _ := h.core.SealStatus(r.Context())
 	body := map[string]any{
-		"initialized": initialized, "sealed": sealed, "standby": false, "performance_standby": false,
+		"initialized": initialized, "sealed": sealed, "standby": standby, "performance_standby": false,
 		"replication_performance_mode": "disabled", "replication_dr_mode": "disabled",
 		"server_time_utc": time.Now().Unix(), "version": version.VaultAPIVersion,
 		"coffer_version": version.Version, "enterprise": false, "echo_duration_ms": 0,
@@ -257,9 +261,28 @@ func (h *Handler) handleLeader(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusServiceUnavailable, logical.ErrSealed.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"ha_enabled": false, "is_self": false, "active_time": time.Time{}.Format(time.RFC3339),
-		"leader_address": "", "leader_cluster_address": "", "performance_standby": false,
-		"performance_standby_last_remote_wal": 0,
-	})
+	ha := h.core.HAStatus(r.Context())
+	activeTime := time.Time{}.Format(time.RFC3339)
+	if !ha.ActiveSince.IsZero() {
+		activeTime = ha.ActiveSince.Format(time.RFC3339Nano)
+	}
+	body := map[string]any{
+		"ha_enabled": ha.Enabled, "is_self": ha.Enabled && ha.Active, "active_time": activeTime,
+		"leader_address": ha.LeaderAPIAddr, "leader_cluster_address": ha.LeaderClusterAddr,
+		"performance_standby": false, "performance_standby_last_remote_wal": 0,
+	}
+	if ha.Enabled {
+		body["raft_committed_index"], body["raft_applied_index"] = ha.CommitIndex, ha.AppliedIndex
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// queryBool reads a boolean query parameter ("true", "1"; a bare name).
+func queryBool(r *http.Request, name string) bool {
+	q := r.URL.Query()
+	if !q.Has(name) {
+		return false
+	}
+	v, err := strconv.ParseBool(q.Get(name))
+	return err == nil && v || q.Get(name) == ""
 }

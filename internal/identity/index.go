@@ -75,6 +75,12 @@ func (x *index) removeEntity(id string) {
 		delete(x.entityByName, old.Name)
 	}
 	for _, a := range old.Aliases {
+		// Conditional, like the name: a standby reloading the objects of
+		// one write in any order (see Store.Invalidate) may already have
+		// indexed the alias under the entity it moved to.
+		if owner, ok := x.aliasEntity[a.ID]; ok && owner != id {
+			continue
+		}
 		delete(x.aliasEntity, a.ID)
 		k := aliasKey{a.MountAccessor, a.Name}
 		if x.aliasByKey[k] == a.ID {
@@ -111,7 +117,9 @@ func (x *index) removeGroup(id string) {
 		delete(x.groupByName, old.Name)
 	}
 	if a := old.Alias; a != nil {
-		delete(x.groupAliasGroup, a.ID)
+		if x.groupAliasGroup[a.ID] == id {
+			delete(x.groupAliasGroup, a.ID)
+		}
 		k := aliasKey{a.MountAccessor, a.Name}
 		if x.groupAliasByKey[k] == id {
 			delete(x.groupAliasByKey, k)

@@ -8,7 +8,8 @@
 // storage first and to memory only once storage accepted it. An entity and
 // its aliases are one JSON object under "entity/<id>", a group (with its
 // alias) one object under "group/<id>"; writes touching several objects use
-// one storage transaction.
+// one storage transaction. A standby node, whose storage changes under it,
+// keeps memory current with Store.Invalidate.
 package identity
 
 import (
@@ -66,40 +67,43 @@ func New(ctx context.Context, view storage.Backend, logger *slog.Logger) (*Store
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{view: view, logger: logger, now: time.Now, idx: newIndex(), cache: newPolicyCache()}
-	if err := s.load(ctx); err != nil {
+	s := &Store{view: view, logger: logger, now: time.Now, cache: newPolicyCache()}
+	idx, err := s.load(ctx)
+	if err != nil {
 		return nil, err
 	}
+	s.idx = idx
 	s.router = s.newRouter()
 	logger.Debug("identity store loaded", "entities", len(s.idx.entities), "groups", len(s.idx.groups))
 	return s, nil
 }
 
-// load reads every stored entity and group into the index.
-func (s *Store) load(ctx context.Context) error {
+// load reads every stored entity and group into a new index.
+func (s *Store) load(ctx context.Context) (*index, error) {
+	idx := newIndex()
 	ids, err := s.view.List(ctx, entityPrefix)
 	if err != nil {
-		return fmt.Errorf("identity: list entities: %w", err)
+		return nil, fmt.Errorf("identity: list entities: %w", err)
 	}
 	for _, id := range ids {
 		var e Entity
 		if err := s.readJSON(ctx, entityPrefix+id, &e); err != nil {
-			return err
+			return nil, err
 		}
-		s.idx.putEntity(&e)
+		idx.putEntity(&e)
 	}
 	ids, err = s.view.List(ctx, groupPrefix)
 	if err != nil {
-		return fmt.Errorf("identity: list groups: %w", err)
+		return nil, fmt.Errorf("identity: list groups: %w", err)
 	}
 	for _, id := range ids {
 		var g Group
 		if err := s.readJSON(ctx, groupPrefix+id, &g); err != nil {
-			return err
+			return nil, err
 		}
-		s.idx.putGroup(&g)
+		idx.putGroup(&g)
 	}
-	return nil
+	return idx, nil
 }
 
 func (s *Store) readJSON(ctx context.Context, key string, v any) error {

@@ -37,6 +37,37 @@ type LoginPather interface {
 	LoginPath(req *Request) (unauthenticated bool, user string)
 }
 
+// Invalidator is implemented by backends that keep in memory what they read
+// from storage. On a standby node the core calls Invalidate with the key,
+// relative to the backend's storage view, of every entry the active node
+// wrote or deleted, so the next request reads it afresh.
+type Invalidator interface {
+	Invalidate(ctx context.Context, key string)
+}
+
+// StandbyMode says how a standby node of a cluster treats a request.
+type StandbyMode int
+
+const (
+	// StandbyDefault: reads and lists are served by the standby (and handed
+	// to the active node if they turn out to write); everything else is
+	// handed to the active node.
+	StandbyDefault StandbyMode = iota
+	// StandbyForward: always handled by the active node, for reads with
+	// effects outside storage (a database credential is created).
+	StandbyForward
+	// StandbyLocal: tried on the standby even for writes (logins, pure
+	// cryptography), handed to the active node only if it writes storage.
+	// Handlers on such paths must have no effect outside storage before
+	// their first storage write.
+	StandbyLocal
+)
+
+// StandbyPather is implemented by backends whose paths choose a StandbyMode.
+type StandbyPather interface {
+	StandbyMode(req *Request) StandbyMode
+}
+
 // Handler serves one operation on one path.
 type Handler func(ctx context.Context, req *Request, d *FieldData) (*Response, error)
 
@@ -62,6 +93,9 @@ type Path struct {
 	// LoginIdentifier names the field that identifies who is logging in (a
 	// username or role id) on an Unauthenticated path, for login lockout.
 	LoginIdentifier string
+	// Standby says how a standby node treats requests on this path;
+	// Unauthenticated (login) paths default to StandbyLocal.
+	Standby StandbyMode
 
 	re *regexp.Regexp
 }
@@ -74,7 +108,10 @@ type Router struct {
 
 var _ Backend = (*Router)(nil)
 var _ ExistenceChecker = (*Router)(nil)
-var _ LoginPather = (*Router)(nil)
+var (
+	_ LoginPather   = (*Router)(nil)
+	_ StandbyPather = (*Router)(nil)
+)
 
 // NewRouter compiles the paths. It panics on an invalid pattern: patterns are
 // program constants.
@@ -195,6 +232,21 @@ func (r *Router) LoginPath(req *Request) (bool, string) {
 		return true, ""
 	}
 	return false, ""
+}
+
+// StandbyMode implements StandbyPather: the Standby of the first path
+// matching req, StandbyLocal for login paths left at the default.
+func (r *Router) StandbyMode(req *Request) StandbyMode {
+	for _, p := range r.paths {
+		if !p.re.MatchString(req.Path) {
+			continue
+		}
+		if p.Standby == StandbyDefault && p.Unauthenticated {
+			return StandbyLocal
+		}
+		return p.Standby
+	}
+	return StandbyDefault
 }
 
 // Exists implements ExistenceChecker.

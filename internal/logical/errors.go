@@ -68,6 +68,9 @@ var (
 	ErrSealed               = &Error{Kind: KindSealed, Msg: "Vault is sealed"}
 	ErrNotInitialized       = &Error{Kind: KindNotInitialized, Msg: "Vault is not initialized"}
 	ErrInvalidToken         = &Error{Kind: KindPermissionDenied, Msg: "invalid token"}
+	// ErrForward tells the HTTP layer of a standby node to hand the request
+	// to the active node; no response data from the standby is sent.
+	ErrForward = &Error{Kind: KindStandby, Msg: "request must be handled by the active node"}
 )
 
 // InvalidRequest is shorthand for Errorf(KindInvalidRequest, ...).

@@ -34,6 +34,10 @@ type BackendConfig struct {
 	// Options are the mount's options, e.g. {"version": "2"} for KV v2.
 	Options map[string]string
 	System  SystemView
+	// Standby is true when the backend is built on a standby node of a
+	// cluster: it must not start background work that writes storage. The
+	// core builds it again when the node becomes the active node.
+	Standby bool
 }
 
 // Factory builds a backend for a mount.

@@ -67,6 +67,10 @@ type Request struct {
 	// Secret is set on RevokeOperation and RenewOperation requests: the
 	// lease's Secret with its InternalData restored from storage.
 	Secret *Secret
+	// StaleOK lets a standby node of a cluster serve a read from its own
+	// state without first catching up with the leader (the client sent
+	// X-Coffer-Consistency: stale).
+	StaleOK bool
 	// Body is the raw request body on the few paths that take a non-JSON
 	// body (a snapshot upload); nil elsewhere, where Data holds the JSON.
 	Body io.Reader

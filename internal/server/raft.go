@@ -6,27 +6,43 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
+	"sync/atomic"
 	"time"
 
+	"github.com/cofferdev/coffer/internal/cluster"
 	"github.com/cofferdev/coffer/internal/config"
+	"github.com/cofferdev/coffer/internal/core"
 	"github.com/cofferdev/coffer/internal/storage/raft"
 )
 
-// raftStartTimeout bounds how long start-up waits for the node to lead its
-// one-member cluster.
+// raftStartTimeout bounds how long start-up waits for a node that
+// bootstraps a new cluster to lead it.
 const raftStartTimeout = 30 * time.Second
 
-// openRaft starts raft storage as a one-node cluster: the node bootstraps
-// itself on first start and leads it. Joining other nodes (retry_join,
-// sys/storage/raft/join) is not available yet, so the cluster port only
-// carries the node's own traffic; its certificate comes from a CA made at
-// start-up and never leaves the process.
-func openRaft(sc config.Storage, clusterAddr string, logger *slog.Logger) (*raft.Backend, error) {
-	if len(sc.RetryJoin) > 0 {
-		return nil, errors.New(`server: storage "raft": retry_join is not available yet; raft runs as a single node in this release`)
-	}
+// raftNode is the server's side of a raft node: the storage, and the hooks
+// raft calls before the core exists (bound once it does).
+type raftNode struct {
+	backend *raft.Backend
+	// tlsDir holds the node's cluster certificate, key and the CA.
+	tlsDir string
+	// joins are the retry_join blocks; none means the node bootstraps
+	// itself when it has no raft state.
+	joins []config.RetryJoin
+	core  atomic.Pointer[core.Core]
+	rpc   atomic.Pointer[http.Handler]
+}
+
+// openRaft opens raft storage. A node with no raft state bootstraps a
+// one-member cluster at once unless retry_join is configured; with
+// retry_join it waits to join a cluster (or for sys/init, which
+// bootstraps one). The node's cluster certificate comes from its data
+// directory; a node without one has no identity until it joins, or until
+// it first becomes active and issues itself one from the cluster CA.
+func openRaft(sc config.Storage, clusterAddr string, logger *slog.Logger) (*raftNode, error) {
 	nodeID := sc.Options["node_id"]
 	if nodeID == "" {
 		host, err := os.Hostname()
@@ -35,42 +51,119 @@ func openRaft(sc config.Storage, clusterAddr string, logger *slog.Logger) (*raft
 		}
 		nodeID = host
 	}
+	if err := cluster.ValidateNodeID(nodeID); err != nil {
+		return nil, fmt.Errorf(`server: storage "raft": node_id: %w`, err)
+	}
 	bind, err := raftBindAddr(clusterAddr)
 	if err != nil {
 		return nil, err
 	}
-	ca, err := raft.NewCA(nodeID)
+	n := &raftNode{tlsDir: filepath.Join(sc.Options["path"], "tls"), joins: sc.RetryJoin}
+	var id raft.Identity
+	files, present, err := cluster.LoadNodeFiles(n.tlsDir)
+	if err != nil {
+		return nil, fmt.Errorf("server: cluster certificate: %w", err)
+	}
+	if present {
+		if id, err = raft.IdentityFromPEM(files.CACertPEM, files.CertPEM, files.KeyPEM); err != nil {
+			return nil, fmt.Errorf("server: cluster certificate: %w", err)
+		}
+	}
+	n.backend, err = raft.Open(raft.Config{Dir: sc.Options["path"], NodeID: nodeID, BindAddr: bind,
+		Identity: id, Logger: logger, RPCHandler: http.HandlerFunc(n.serveRPC),
+		OnApply: n.onApply, OnRestore: n.onRestore, OnLeaderChange: n.onLeaderChange})
 	if err != nil {
 		return nil, err
 	}
-	host, _, err := net.SplitHostPort(bind)
-	if err != nil {
-		return nil, fmt.Errorf("server: cluster address %q: %w", bind, err)
+	if len(sc.RetryJoin) > 0 {
+		return n, nil
 	}
-	srvTLS, cliTLS, err := ca.NodeTLS(nodeID, []net.IP{net.ParseIP(host)})
-	if err != nil {
+	if err := n.bootstrapAlone(); err != nil {
+		_ = n.backend.Close()
 		return nil, err
 	}
-	b, err := raft.Open(raft.Config{Dir: sc.Options["path"], NodeID: nodeID, BindAddr: bind,
-		ServerTLS: srvTLS, ClientTLS: cliTLS, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
+	return n, nil
+}
+
+// bootstrapAlone makes a node without raft state the one member of a new
+// cluster and waits until it leads it.
+func (n *raftNode) bootstrapAlone() error {
+	b := n.backend
 	if err := b.Bootstrap(); err != nil {
-		_ = b.Close()
-		return nil, fmt.Errorf("server: bootstrap raft: %w", err)
+		return fmt.Errorf("server: bootstrap raft: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), raftStartTimeout)
 	defer cancel()
 	for !b.IsLeader() {
+		peers, err := b.Peers()
+		if err == nil && len(peers) > 1 {
+			return nil // a member of a larger cluster: it need not lead
+		}
 		select {
 		case <-ctx.Done():
-			_ = b.Close()
-			return nil, fmt.Errorf("server: raft node %s did not become leader within %s", nodeID, raftStartTimeout)
+			return fmt.Errorf("server: raft node %s did not become leader within %s", b.NodeID(), raftStartTimeout)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return b, nil
+	return nil
+}
+
+func (n *raftNode) bind(c *core.Core, rpc http.Handler) {
+	n.rpc.Store(&rpc)
+	n.core.Store(c)
+	c.LeadershipChanged(n.backend.IsLeader())
+}
+
+func (n *raftNode) serveRPC(w http.ResponseWriter, r *http.Request) {
+	h := n.rpc.Load()
+	if h == nil {
+		http.Error(w, "starting", http.StatusServiceUnavailable)
+		return
+	}
+	(*h).ServeHTTP(w, r)
+}
+
+func (n *raftNode) onApply(keys []string) {
+	if c := n.core.Load(); c != nil {
+		c.Invalidate(keys)
+	}
+}
+
+func (n *raftNode) onRestore() {
+	if c := n.core.Load(); c != nil {
+		c.InvalidateAll()
+	}
+}
+
+func (n *raftNode) onLeaderChange(_ string, self bool) {
+	if c := n.core.Load(); c != nil {
+		c.LeadershipChanged(self)
+	}
+}
+
+// ActiveNode implements httpapi.Forwarder over the cluster port.
+func (n *raftNode) ActiveNode() (*http.Client, string, error) {
+	u, err := n.backend.LeaderRPCURL()
+	if err != nil {
+		return nil, "", err
+	}
+	return n.backend.RPCClient(), u, nil
+}
+
+// startJoining runs retry_join in the background while the node has not
+// joined a cluster.
+func (n *raftNode) startJoining(ctx context.Context, c *core.Core, logger *slog.Logger) {
+	if len(n.joins) == 0 || !c.CanJoin() {
+		return
+	}
+	targets := func(ctx context.Context) ([]cluster.Leader, error) {
+		return cluster.Targets(ctx, n.joins, net.DefaultResolver.LookupIPAddr)
+	}
+	go func() {
+		if err := c.JoinLoop(ctx, targets); err != nil && ctx.Err() == nil {
+			logger.Error("server: retry_join gave up", "error", err)
+		}
+	}()
 }
 
 // raftBindAddr is the host:port of cluster_addr, or a loopback port chosen

@@ -28,6 +28,9 @@ const (
 // snapshotSaver writes a snapshot archive (the core, unsealed).
 type snapshotSaver interface {
 	SaveRaftSnapshot(w io.Writer) error
+	// Standby is true on an unsealed standby node: only the active node
+	// of a cluster takes scheduled snapshots.
+	Standby() bool
 }
 
 // raftSnapshots writes a snapshot every interval into a directory and
@@ -66,6 +69,10 @@ func (r *raftSnapshots) loop() {
 		case <-r.done:
 			return
 		case <-t.C:
+			if r.saver.Standby() {
+				r.logger.Debug("server: scheduled raft snapshot skipped: the active node takes them")
+				continue
+			}
 			start := time.Now()
 			name, size, err := r.runOnce()
 			if errors.Is(err, logical.ErrSealed) {

@@ -148,16 +148,24 @@ type Server struct {
 	errc      chan error
 	network   *netctl.Controls
 	snapshots *raftSnapshots // scheduled raft snapshots; nil if none
+	raft      *raftNode      // nil unless storage is raft
+	stopHA    context.CancelFunc
 }
 
 // Start opens storage, builds the core, unseals it with an auto seal if one
 // is configured, and starts the listeners.
 func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Server, error) {
-	physical, err := openStorage(cfg, logger)
-	if err != nil {
+	s := &Server{logger: logger, errc: make(chan error, len(cfg.Listeners)*2)}
+	var err error
+	if cfg.Storage.Type == "raft" {
+		if s.raft, err = openRaft(cfg.Storage, cfg.ClusterAddr, logger); err != nil {
+			return nil, err
+		}
+		s.physical = s.raft.backend
+	} else if s.physical, err = openStorage(cfg, logger); err != nil {
 		return nil, err
 	}
-	s := &Server{logger: logger, physical: physical, errc: make(chan error, len(cfg.Listeners)*2)}
+	physical := s.physical
 	autoSeal, err := openSeal(cfg.Seal)
 	if err != nil {
 		s.Close()
@@ -171,17 +179,29 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Serve
 		s.Close()
 		return nil, fmt.Errorf("server: network controls: %w", err)
 	}
-	c, err := core.New(core.Config{
+	ccfg := core.Config{
 		Physical: physical, StorageType: cfg.Storage.Type, Seal: autoSeal, Factories: Factories(),
 		AuthFactories: AuthFactories(),
 		Logger:        logger, DefaultLeaseTTL: cfg.DefaultLeaseTTL, MaxLeaseTTL: cfg.MaxLeaseTTL,
-		Audit: s.audit, AuditStatus: httpapi.AuditStatus, Network: s.network,
-	})
+		Audit: s.audit, AuditStatus: httpapi.AuditStatus, Network: s.network, APIAddr: cfg.APIAddr,
+	}
+	var fwd httpapi.Forwarder
+	if s.raft != nil {
+		ccfg.HA, ccfg.ClusterDir, fwd = s.raft.backend, s.raft.tlsDir, s.raft
+	}
+	c, err := core.New(ccfg)
 	if err != nil {
 		s.Close()
 		return nil, err
 	}
 	s.Core = c
+	if s.raft != nil {
+		s.raft.bind(c, httpapi.New(c, httpapi.Options{Logger: logger, Peer: true}))
+		haCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		s.stopHA = cancel
+		go c.RunHA(haCtx)
+		s.raft.startJoining(haCtx, c, logger)
+	}
 	if cfg.RaftSnapshot != nil && cfg.Storage.Type == "raft" {
 		s.snapshots = startRaftSnapshots(c, *cfg.RaftSnapshot, logger)
 	}
@@ -198,7 +218,7 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Serve
 			return nil, fmt.Errorf("server: listener %s: %w", lc.Address, err)
 		}
 		api := httpapi.New(c, httpapi.Options{Logger: logger, MaxRequestSize: lc.MaxRequestSize,
-			Network: s.network, Listener: access,
+			Network: s.network, Listener: access, Forwarder: fwd,
 			MaxRequestDuration: lc.MaxRequestDuration})
 		l, err := startListener(lc, cfg.APIAddr, api, logger, s.errc)
 		if err != nil {
@@ -222,8 +242,6 @@ func (s *Server) Addrs() []string {
 func openStorage(cfg *config.Config, logger *slog.Logger) (storage.Backend, error) {
 	sc := cfg.Storage
 	switch sc.Type {
-	case "raft":
-		return openRaft(sc, cfg.ClusterAddr, logger)
 	case "inmem":
 		return inmem.New(), nil
 	case "bolt", "":
@@ -274,6 +292,9 @@ func (s *Server) Close() {
 	}
 	if s.snapshots != nil {
 		s.snapshots.stop()
+	}
+	if s.stopHA != nil {
+		s.stopHA()
 	}
 	s.closeAudit()
 	if s.network != nil {

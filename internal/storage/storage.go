@@ -67,6 +67,10 @@ var (
 	ErrInvalidKey = errors.New("storage: invalid key")
 	// ErrTooLarge is returned when a value exceeds a backend's limit.
 	ErrTooLarge = errors.New("storage: value too large")
+	// ErrReadOnly is returned by writes on a node that is not the active
+	// node of a cluster: the request that made them must be handled by the
+	// active node instead.
+	ErrReadOnly = errors.New("storage: writes go to the active node")
 )
 
 // ValidateKey checks the key rules shared by every backend.

@@ -19,7 +19,9 @@ const defaultCacheSize = 4096
 // revocation, renewal or use has returned no lookup sees the old entry.
 // And a lookup that missed may only insert what it read if no id/ key was
 // written meanwhile (gen is unchanged), so a read that raced a write can
-// never put a stale entry back. Expiry needs no invalidation: lookups check
+// never put a stale entry back. Writes made elsewhere (the active node of a
+// cluster, seen from a standby) reach the cache through Store.Invalidate,
+// which drops entries the same way. Expiry needs no invalidation: lookups check
 // ExpireTime on every call, cached or not. Cached entries are never handed
 // out; callers get clones.
 type entryCache struct {
@@ -77,6 +79,15 @@ func (c *entryCache) invalidate(key string) {
 	defer c.mu.Unlock()
 	c.gen++
 	delete(c.m, hash)
+}
+
+// reset drops every entry and bumps gen, so no lookup in flight can insert
+// what it read before the reset.
+func (c *entryCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	clear(c.m)
 }
 
 // len returns the number of cached entries.

@@ -41,7 +41,8 @@
 // parent) take a per-token lock inside the Store. Locks are always taken from
 // parent to child, so they cannot deadlock. The locks are local to the
 // process: in an HA cluster only the active node writes tokens, and standbys
-// forward writes to it.
+// forward writes to it. A standby keeps its entry cache current by calling
+// Store.Invalidate with every key the active node wrote.
 //
 // # Revocation
 //

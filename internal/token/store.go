@@ -35,7 +35,8 @@ type Options struct {
 	Logger *slog.Logger
 	// CacheSize bounds the cache of decoded token entries; zero means
 	// 4096 and a negative value disables the cache. The cache assumes
-	// every write to the view goes through this Store.
+	// every write to the view goes through this Store or is reported to
+	// it with Invalidate.
 	CacheSize int
 	// BatchKey is the 32-byte AES-256-GCM key batch tokens are sealed
 	// under; the core keeps it in the barrier like the hashing key. Empty
@@ -162,6 +163,12 @@ func (s *Store) lookupHash(ctx context.Context, hash string, allowRevoked bool) 
 		return nil, ErrInvalidToken
 	}
 	if e.expiredAt(s.now()) {
+		if e.revoked() {
+			// Its revocation is under way (or being retried) already; on a
+			// standby, starting another could reach OnRevoke, whose effects
+			// are outside storage, without a write failing first.
+			return nil, ErrInvalidToken
+		}
 		if err := s.Revoke(ctx, e); err != nil {
 			s.logger.Warn("revoking expired token failed", "token", e, "error", err)
 		}

@@ -59,8 +59,13 @@ type Backend struct {
 	now    func() time.Time
 	states *stateStore
 
-	mu  sync.Mutex
-	ver *verifier // built from the stored config; nil until first needed
+	// mu serialises building the verifier and writing the config.
+	mu sync.Mutex
+	// verMu guards ver and verGen and is never held during I/O, so
+	// Invalidate never waits for a provider.
+	verMu  sync.Mutex
+	ver    *verifier // built from the stored config; nil until first needed
+	verGen uint64    // bumped whenever ver is replaced or dropped
 }
 
 var (

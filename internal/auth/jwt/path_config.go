@@ -124,7 +124,7 @@ func (b *Backend) handleConfigWrite(ctx context.Context, req *logical.Request, d
 	if err := req.Storage.Put(ctx, &storage.Entry{Key: configKey, Value: buf}); err != nil {
 		return nil, fmt.Errorf("jwt: store config: %w", err)
 	}
-	b.ver = v
+	b.replaceVerifier(v)
 	resp := &logical.Response{NoContent: true}
 	if len(d.Map("provider_config")) > 0 {
 		resp.Warn("provider_config is not supported by Coffer and was ignored")
@@ -220,10 +220,14 @@ func loadConfig(ctx context.Context, s storage.Backend) (*config, error) {
 // verifierFor returns the verifier of the stored config, building it on
 // first use after an unseal or restart.
 func (b *Backend) verifierFor(ctx context.Context, s storage.Backend) (*verifier, error) {
+	if v, _ := b.cachedVerifier(); v != nil {
+		return v, nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.ver != nil {
-		return b.ver, nil
+	v, gen := b.cachedVerifier()
+	if v != nil {
+		return v, nil
 	}
 	c, err := loadConfig(ctx, s)
 	if err != nil {
@@ -232,10 +236,36 @@ func (b *Backend) verifierFor(ctx context.Context, s storage.Backend) (*verifier
 	if c == nil {
 		return nil, logical.InvalidRequest("could not load configuration")
 	}
-	v, err := newVerifier(ctx, c)
-	if err != nil {
+	if v, err = newVerifier(ctx, c); err != nil {
 		return nil, err
 	}
-	b.ver = v
+	b.cacheVerifier(v, gen)
 	return v, nil
+}
+
+// cachedVerifier returns the cached verifier (nil if none) and the
+// generation to pass to cacheVerifier.
+func (b *Backend) cachedVerifier() (*verifier, uint64) {
+	b.verMu.Lock()
+	defer b.verMu.Unlock()
+	return b.ver, b.verGen
+}
+
+// cacheVerifier caches v unless the verifier was replaced or dropped since
+// gen was read: a verifier built from a config read before an Invalidate
+// is used once and not kept.
+func (b *Backend) cacheVerifier(v *verifier, gen uint64) {
+	b.verMu.Lock()
+	defer b.verMu.Unlock()
+	if b.verGen == gen {
+		b.ver = v
+	}
+}
+
+// replaceVerifier installs v (nil drops the cached one).
+func (b *Backend) replaceVerifier(v *verifier) {
+	b.verMu.Lock()
+	defer b.verMu.Unlock()
+	b.verGen++
+	b.ver = v
 }

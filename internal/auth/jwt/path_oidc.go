@@ -26,7 +26,10 @@ func (b *Backend) authURLPath() *logical.Path {
 		Operations:      map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleAuthURL},
 		Unauthenticated: true,
 		LoginIdentifier: "role",
-		Help:            "Start an OIDC login: returns the provider's authorization URL.",
+		// The pending login lives in the memory of the node that answers
+		// (see stateStore): the active node, so the callback finds it.
+		Standby: logical.StandbyForward,
+		Help:    "Start an OIDC login: returns the provider's authorization URL.",
 	}
 }
 
@@ -44,7 +47,11 @@ func (b *Backend) callbackPath() *logical.Path {
 			logical.UpdateOperation: b.handleCallback,
 		},
 		Unauthenticated: true,
-		Help:            "Finish an OIDC login with the provider's code (or form_post id_token).",
+		// The pending login is in the active node's memory, and the code
+		// exchange at the provider (single use) happens before any
+		// storage write, so a standby must not try it.
+		Standby: logical.StandbyForward,
+		Help:    "Finish an OIDC login with the provider's code (or form_post id_token).",
 	}
 }
 

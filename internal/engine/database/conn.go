@@ -127,38 +127,101 @@ func openPool(ctx context.Context, c *dbConfig) (*pgxpool.Pool, error) {
 	return p, nil
 }
 
-// pool returns the config name and its (cached) connection pool.
-func (b *backend) pool(ctx context.Context, name string) (*dbConfig, *pgxpool.Pool, error) {
-	c, err := getJSON[dbConfig](ctx, b.store, "config/"+name)
-	if err != nil {
-		return nil, nil, err
-	}
-	if c == nil {
-		return nil, nil, logical.InvalidRequest("no database config %q", name)
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if p, ok := b.pools[name]; ok {
-		return c, p, nil
-	}
-	p, err := openPool(ctx, c)
-	if err != nil {
-		return nil, nil, &logical.Error{Kind: logical.KindInternal,
-			Msg: fmt.Sprintf("error connecting to database %q: %v", name, err), Err: err}
-	}
-	b.pools[name] = p
-	return c, p, nil
-}
+// maxPoolAttempts bounds how often pool opens a pool again because the
+// config changed while it was opening one.
+const maxPoolAttempts = 3
 
-// closePool drops the cached pool of a config.
-func (b *backend) closePool(name string) {
+// pool returns the config name and its (cached) connection pool. Pools are
+// opened one at a time (openMu) but without holding mu, so dropping a pool
+// (dropPool, closePool) never waits for a connection attempt. A pool is
+// only cached if no pool was dropped (a config changed) since the config it
+// was built from was read; otherwise it is closed and built again from the
+// stored config, so a pool built from an older config never stays cached.
+func (b *backend) pool(ctx context.Context, name string) (*dbConfig, *pgxpool.Pool, error) {
 	b.mu.Lock()
 	p, ok := b.pools[name]
-	delete(b.pools, name)
+	gen := b.poolGen
 	b.mu.Unlock()
-	if ok {
+	c, err := b.loadConfig(ctx, name)
+	if err != nil || ok {
+		return c, p, err
+	}
+	b.openMu.Lock()
+	defer b.openMu.Unlock()
+	for range maxPoolAttempts {
+		b.mu.Lock()
+		if p, ok := b.pools[name]; ok {
+			b.mu.Unlock()
+			return c, p, nil
+		}
+		stale := b.poolGen != gen
+		gen = b.poolGen
+		b.mu.Unlock()
+		if stale {
+			if c, err = b.loadConfig(ctx, name); err != nil {
+				return nil, nil, err
+			}
+		}
+		p, err := openPool(ctx, c)
+		if err != nil {
+			return nil, nil, &logical.Error{Kind: logical.KindInternal,
+				Msg: fmt.Sprintf("error connecting to database %q: %v", name, err), Err: err}
+		}
+		b.mu.Lock()
+		if b.poolGen == gen {
+			b.pools[name] = p
+			b.mu.Unlock()
+			return c, p, nil
+		}
+		b.mu.Unlock()
 		p.Close()
 	}
+	return nil, nil, &logical.Error{Kind: logical.KindInternal,
+		Msg: fmt.Sprintf("database config %q kept changing while connecting; try again", name)}
+}
+
+// loadConfig reads a config that must exist.
+func (b *backend) loadConfig(ctx context.Context, name string) (*dbConfig, error) {
+	c, err := getJSON[dbConfig](ctx, b.store, "config/"+name)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, logical.InvalidRequest("no database config %q", name)
+	}
+	return c, nil
+}
+
+// closePool drops the cached pool of a config and closes it, waiting for
+// the queries in flight on it.
+func (b *backend) closePool(name string) {
+	for _, p := range b.dropPools(name) {
+		p.Close()
+	}
+}
+
+// dropPools removes the cached pools of the named configs (of every config
+// when names is empty) and returns them for the caller to close. It never
+// waits for I/O.
+func (b *backend) dropPools(names ...string) []*pgxpool.Pool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.poolGen++
+	var out []*pgxpool.Pool
+	if len(names) == 0 {
+		for _, p := range b.pools {
+			out = append(out, p)
+		}
+		clear(b.pools)
+		return out
+	}
+	for _, n := range names {
+		if p, ok := b.pools[n]; ok {
+			out = append(out, p)
+			delete(b.pools, n)
+		}
+	}
+	return out
 }
 
 // splitStatements splits each statement on ";" as Vault does, except ones

@@ -39,8 +39,14 @@ type backend struct {
 	system logical.SystemView
 	now    func() time.Time
 
-	mu    sync.Mutex // guards pools
+	// mu guards pools and poolGen and is never held during I/O.
+	mu    sync.Mutex
 	pools map[string]*pgxpool.Pool
+	// poolGen counts pool drops (config changes), so pool never caches a
+	// pool built from a config read before a change.
+	poolGen uint64
+	// openMu serialises opening pools.
+	openMu sync.Mutex
 
 	// rotMu serialises password changes (static roles and root) with the
 	// writes of the objects they change.
@@ -76,6 +82,12 @@ func newBackend(conf *logical.BackendConfig, tick time.Duration, now func() time
 	b.Router = logical.NewRouter(b.paths()...)
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
+	if conf.Standby {
+		// Rotations write storage and change passwords: the active node's
+		// copy of this mount runs them.
+		close(b.done)
+		return b
+	}
 	go b.rotationLoop(ctx, tick)
 	return b
 }
@@ -94,11 +106,8 @@ func (b *backend) paths() []*logical.Path {
 func (b *backend) Cleanup(context.Context) {
 	b.cancel()
 	<-b.done
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for name, p := range b.pools {
+	for _, p := range b.dropPools() {
 		p.Close()
-		delete(b.pools, name)
 	}
 }
 

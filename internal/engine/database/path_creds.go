@@ -22,6 +22,8 @@ var (
 func (b *backend) credsPaths() []*logical.Path {
 	return []*logical.Path{{
 		Pattern: "creds/(?P<name>[^/]+)", Help: "issue credentials for a dynamic role",
+		// A read that creates a database user: only the active node may.
+		Standby: logical.StandbyForward,
 		Operations: map[logical.Operation]logical.Handler{
 			logical.ReadOperation:   b.credsRead,
 			logical.RevokeOperation: b.credsRevoke,

@@ -17,7 +17,8 @@ const maxCachedMetadata = 1024
 // with the stored bytes it was decoded from. A read still fetches the
 // stored bytes (from the barrier's own cache when hot) and reuses the
 // decoded value only when those bytes are equal, so the cache can never
-// return metadata that differs from storage and needs no invalidation.
+// return metadata that differs from storage and needs no invalidation for
+// correctness (Invalidate only frees entries storage no longer has).
 // Cached metadata is shared and must not be modified: only read paths use
 // it. It holds metadata only, never secret data.
 type metaCache struct {

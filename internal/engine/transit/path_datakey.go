@@ -11,6 +11,7 @@ import (
 func (b *Backend) datakeyPath() *logical.Path {
 	return &logical.Path{
 		Pattern: `datakey/(?P<plaintext>plaintext|wrapped)/` + namePattern,
+		Standby: logical.StandbyLocal,
 		Fields: map[string]*logical.Field{
 			"context":     {Type: logical.TypeString},
 			"nonce":       {Type: logical.TypeString},

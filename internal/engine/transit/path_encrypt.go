@@ -38,6 +38,9 @@ func (b *Backend) encryptPaths() []*logical.Path {
 	return []*logical.Path{
 		{
 			Pattern: `encrypt/` + namePattern,
+			// Pure computation: a standby serves it (encrypt's upsert writes
+			// storage first, so that request goes to the active node).
+			Standby: logical.StandbyLocal,
 			Fields:  enc,
 			Operations: map[logical.Operation]logical.Handler{
 				logical.CreateOperation: b.handleEncrypt,
@@ -48,12 +51,14 @@ func (b *Backend) encryptPaths() []*logical.Path {
 		},
 		{
 			Pattern:    `decrypt/` + namePattern,
+			Standby:    logical.StandbyLocal,
 			Fields:     dec,
 			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleDecrypt},
 			Help:       "Decrypt a vault:v<N>: ciphertext.",
 		},
 		{
 			Pattern:    `rewrap/` + namePattern,
+			Standby:    logical.StandbyLocal,
 			Fields:     rew,
 			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleRewrap},
 			Help:       "Re-encrypt a ciphertext under the latest (or given) key version.",

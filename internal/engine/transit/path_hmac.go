@@ -13,6 +13,7 @@ var hmacItem = map[string]itemKind{"input": kindString, "reference": kindString}
 func (b *Backend) hmacPaths() []*logical.Path {
 	return []*logical.Path{{
 		Pattern: `hmac/` + namePattern + `(?:/(?P<urlalgorithm>[^/]+))?`,
+		Standby: logical.StandbyLocal,
 		Fields: map[string]*logical.Field{
 			"input":       {Type: logical.TypeString},
 			"key_version": {Type: logical.TypeInt},

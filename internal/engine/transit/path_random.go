@@ -17,6 +17,7 @@ func (b *Backend) randomPaths() []*logical.Path {
 	return []*logical.Path{
 		{
 			Pattern: `random(?:/(?P<source>platform|seal|all))?(?:/(?P<urlbytes>[^/]+))?`,
+			Standby: logical.StandbyLocal,
 			Fields: map[string]*logical.Field{
 				"bytes":  {Type: logical.TypeInt, Default: 32},
 				"format": {Type: logical.TypeString, Default: "base64"},
@@ -26,6 +27,7 @@ func (b *Backend) randomPaths() []*logical.Path {
 		},
 		{
 			Pattern: `hash(?:/(?P<urlalgorithm>[^/]+))?`,
+			Standby: logical.StandbyLocal,
 			Fields: map[string]*logical.Field{
 				"input":     {Type: logical.TypeString, Required: true},
 				"algorithm": {Type: logical.TypeString, Default: "sha2-256"},

@@ -34,12 +34,14 @@ func (b *Backend) signPaths() []*logical.Path {
 	return []*logical.Path{
 		{
 			Pattern:    `sign/` + namePattern + `(?:/(?P<urlalgorithm>[^/]+))?`,
+			Standby:    logical.StandbyLocal,
 			Fields:     signFields(),
 			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleSign},
 			Help:       "Sign base64 input with the named key.",
 		},
 		{
 			Pattern:    `verify/` + namePattern + `(?:/(?P<urlalgorithm>[^/]+))?`,
+			Standby:    logical.StandbyLocal,
 			Fields:     verify,
 			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleVerify},
 			Help:       "Verify a signature or HMAC over base64 input.",

@@ -13,7 +13,8 @@
 // delete, restore, auto-rotation) serialise on a per-name lock, build a new
 // snapshot, persist it and only then publish it. Concurrent encrypt and
 // rotate are therefore safe and an encrypt sees either the old or the new
-// key, never a half-rotated one.
+// key, never a half-rotated one. On a standby node, Invalidate drops the
+// snapshot of a key the active node changed.
 //
 // Ciphertexts are laid out as Vault lays them out: "vault:v<N>:" followed by
 // standard base64 of nonce || ciphertext || tag (12-byte nonce for
@@ -99,7 +100,7 @@ func New(_ context.Context, conf *logical.BackendConfig, opts Options) (*Backend
 	if interval == 0 {
 		interval = DefaultRotateCheckInterval
 	}
-	if interval > 0 {
+	if interval > 0 && !conf.Standby { // the active node's copy rotates keys
 		rctx, cancel := context.WithCancel(context.Background())
 		b.cancel, b.done = cancel, make(chan struct{})
 		go b.rotateLoop(rctx, interval)

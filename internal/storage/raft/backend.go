@@ -77,7 +77,9 @@ func (b *Backend) apply(ctx context.Context, ops []storage.TxnOp) error {
 			return fmt.Errorf("%w: the write may or may not have been applied", ErrOutcomeUnknown)
 		}
 		if lerr := b.leaderErr(err); lerr != err {
-			return lerr
+			// Refused before it was proposed: the request belongs on the
+			// active node.
+			return fmt.Errorf("%w: %w", storage.ErrReadOnly, lerr)
 		}
 		return fmt.Errorf("storage: raft: apply: %w", err)
 	}

@@ -74,37 +74,41 @@ func LoadCA(certPEM, keyPEM []byte) (*CA, error) {
 	return &CA{Cert: cert, key: key, CertPEM: certPEM}, nil
 }
 
-// NodeTLS issues a certificate for a node (valid for one year, usable as
-// client and server, with the node id as its DNS name and the given IPs)
-// and returns the TLS configurations of the cluster port: the server
-// requires and verifies client certificates from this CA; the client
-// verifies servers against it.
-func (ca *CA) NodeTLS(nodeID string, ips []net.IP) (server, client *tls.Config, err error) {
+// nodeValidity is how long a node certificate is valid.
+const nodeValidity = 365 * 24 * time.Hour
+
+// IssueNode issues a node certificate (valid for one year, usable as client
+// and server, CommonName = nodeID, with the given IPs) and returns it as
+// the node's cluster identity trusting this CA.
+func (ca *CA) IssueNode(nodeID string, ips []net.IP) (Identity, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, err
+		return Identity{}, err
+	}
+	der, err := ca.sign(nodeID, &key.PublicKey, ips)
+	if err != nil {
+		return Identity{}, err
+	}
+	return Identity{CACertPEM: ca.CertPEM, Cert: tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}}, nil
+}
+
+// sign issues a node certificate for pub.
+func (ca *CA) sign(nodeID string, pub any, ips []net.IP) ([]byte, error) {
+	if nodeID == "" {
+		return nil, fmt.Errorf("%w: no node id", ErrInvalidConfig)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: randomSerial(), Subject: pkix.Name{CommonName: nodeID},
-		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().AddDate(1, 0, 0),
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(nodeValidity),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		DNSNames:    []string{nodeID, "coffer-cluster"}, IPAddresses: ips,
+		IPAddresses: ips,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, pub, ca.key)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("storage: raft: sign node certificate: %w", err)
 	}
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.Cert)
-	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	server = &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
-		ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}
-	// Nodes dial each other by address; every node's certificate carries
-	// the shared name "coffer-cluster", which the client checks.
-	client = &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert},
-		RootCAs: pool, ServerName: "coffer-cluster"}
-	return server, client, nil
+	return der, nil
 }
 
 func randomSerial() *big.Int {

@@ -48,9 +48,20 @@ func (b *Backend) AddVoter(id, addr string) error {
 	return b.leaderErr(err)
 }
 
-// RemovePeer removes a node from the cluster (leader only).
+// RemovePeer removes a node from the cluster (leader only). The others
+// then refuse its connections.
 func (b *Backend) RemovePeer(id string) error {
 	return b.leaderErr(b.raft.RemoveServer(hraft.ServerID(id), 0, b.timeout).Error())
+}
+
+// LeadershipTransfer (leader only) hands leadership to the most up-to-date
+// other voter and returns once it has taken over.
+func (b *Backend) LeadershipTransfer() error {
+	err := b.leaderErr(b.raft.LeadershipTransfer().Error())
+	if err != nil && !errors.Is(err, ErrNotLeader) {
+		return fmt.Errorf("storage: raft: leadership transfer: %w", err)
+	}
+	return err
 }
 
 func (b *Backend) leaderErr(err error) error {
@@ -136,28 +147,6 @@ func (b *Backend) Barrier() (uint64, error) {
 		return 0, err
 	}
 	return b.raft.AppliedIndex(), nil
-}
-
-// LinearizableRead (leader only) makes the next local read linearizable:
-// it notes the commit index, confirms with a quorum that this node still
-// leads (so no newer leader can have acknowledged writes it lacks), then
-// waits until that index is applied here.
-//
-// A new leader may not yet know the commit index of entries its
-// predecessor committed, so the first read of each term first commits a
-// barrier entry of that term (Raft §8).
-func (b *Backend) LinearizableRead(ctx context.Context) error {
-	if term := b.raft.CurrentTerm(); b.readTerm.Load() != term {
-		if err := b.leaderErr(b.raft.Barrier(b.timeout).Error()); err != nil {
-			return err
-		}
-		b.readTerm.Store(term)
-	}
-	idx := b.raft.CommitIndex()
-	if err := b.leaderErr(b.raft.VerifyLeader().Error()); err != nil {
-		return err
-	}
-	return b.WaitApplied(ctx, idx)
 }
 
 // WaitApplied blocks until this node's state machine has applied every

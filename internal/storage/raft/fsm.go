@@ -28,6 +28,12 @@ type fsm struct {
 	// ahead of it: raft counts an entry once it is handed to the state
 	// machine, not once it is applied.
 	applied atomic.Uint64
+
+	// Hooks, set before raft starts; each may be nil. They run on raft's
+	// apply goroutine and must be quick.
+	onApply   func(keys []string)
+	onRestore func()
+	onConfig  func()
 }
 
 var _ hraft.BatchingFSM = (*fsm)(nil)
@@ -86,11 +92,18 @@ func (f *fsm) Apply(l *hraft.Log) any {
 // ApplyBatch implements raft.BatchingFSM: every command of the batch is
 // applied in one bbolt transaction. The result for each log is nil or the
 // error; a malformed command fails alone (it was validated before it was
-// proposed, so this only happens with a corrupt log).
+// proposed, so this only happens with a corrupt log). Once the transaction
+// commits, onApply gets the keys the batch wrote or deleted, in log order
+// (entries applied before, replayed after a restart, are left out).
 func (f *fsm) ApplyBatch(logs []*hraft.Log) []any {
 	out := make([]any, len(logs))
 	entries := make([]bolt.Indexed, 0, len(logs))
+	var keys []string
+	prev, config := f.applied.Load(), false
 	for i, l := range logs {
+		if l.Type == hraft.LogConfiguration {
+			config = true
+		}
 		if l.Type != hraft.LogCommand {
 			continue
 		}
@@ -100,6 +113,11 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []any {
 			continue
 		}
 		entries = append(entries, bolt.Indexed{Index: l.Index, Ops: ops})
+		if f.onApply != nil && l.Index > prev {
+			for _, op := range ops {
+				keys = append(keys, op.Entry.Key)
+			}
+		}
 	}
 	f.mu.RLock()
 	err := f.db.ApplyIndexed(entries)
@@ -111,8 +129,16 @@ func (f *fsm) ApplyBatch(logs []*hraft.Log) []any {
 			}
 		}
 	}
+	// Before the applied index moves: a reader that waits for this batch
+	// (WaitApplied) finds the hook's work done.
+	if err == nil && len(keys) > 0 {
+		f.onApply(keys)
+	}
 	if last := logs[len(logs)-1].Index; last > f.applied.Load() {
 		f.applied.Store(last)
+	}
+	if config && f.onConfig != nil {
+		f.onConfig()
 	}
 	return out
 }
@@ -165,6 +191,20 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if err := check.Close(); err != nil {
 		return err
 	}
+	if err := f.install(tmp); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(tmpDir); err != nil {
+		return err
+	}
+	if f.onRestore != nil {
+		f.onRestore()
+	}
+	return nil
+}
+
+// install replaces the live database with the file at tmp.
+func (f *fsm) install(tmp string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.db.Close(); err != nil {
@@ -184,7 +224,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return err
 	}
 	f.applied.Store(idx)
-	return os.RemoveAll(tmpDir)
+	return nil
 }
 
 // close syncs and closes the state machine and, if both worked, marks the

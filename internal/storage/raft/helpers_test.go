@@ -9,18 +9,34 @@ import (
 	"time"
 )
 
-var testTiming = Timing{HeartbeatTimeout: 200 * time.Millisecond, ElectionTimeout: 200 * time.Millisecond,
-	LeaderLeaseTimeout: 100 * time.Millisecond, CommitTimeout: 5 * time.Millisecond}
+var testTiming = Timing{HeartbeatTimeout: 400 * time.Millisecond, ElectionTimeout: 400 * time.Millisecond,
+	LeaderLeaseTimeout: 300 * time.Millisecond, CommitTimeout: 5 * time.Millisecond}
 
 // testNode starts a node with a certificate from ca in dir.
 func testNode(t testing.TB, ca *CA, id, dir string) *Backend {
 	t.Helper()
-	server, client, err := ca.NodeTLS(id, []net.IP{net.ParseIP("127.0.0.1")})
+	return testNodeWith(t, ca, Config{Dir: dir, NodeID: id})
+}
+
+// testNodeWith starts a node with a certificate from ca, filling in cfg's
+// address, identity, timing and snapshot threshold where unset.
+func testNodeWith(t testing.TB, ca *CA, cfg Config) *Backend {
+	t.Helper()
+	ident, err := ca.IssueNode(cfg.NodeID, []net.IP{net.ParseIP("127.0.0.1")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Open(Config{Dir: dir, NodeID: id, BindAddr: "127.0.0.1:0", ServerTLS: server, ClientTLS: client,
-		Timing: testTiming, SnapshotThreshold: 64})
+	cfg.Identity = ident
+	if cfg.BindAddr == "" {
+		cfg.BindAddr = "127.0.0.1:0"
+	}
+	if cfg.Timing == (Timing{}) {
+		cfg.Timing = testTiming
+	}
+	if cfg.SnapshotThreshold == 0 {
+		cfg.SnapshotThreshold = 64
+	}
+	b, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,13 +46,24 @@ func testNode(t testing.TB, ca *CA, id, dir string) *Backend {
 // testCluster starts n nodes, bootstraps the first and joins the others.
 func testCluster(t testing.TB, n int) (*CA, []*Backend) {
 	t.Helper()
+	return testClusterWith(t, n, nil)
+}
+
+// testClusterWith is testCluster with configure (if not nil) adjusting
+// node i's configuration (node-i, in a fresh directory) before it opens.
+func testClusterWith(t testing.TB, n int, configure func(i int, cfg *Config)) (*CA, []*Backend) {
+	t.Helper()
 	ca, err := NewCA("test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	nodes := make([]*Backend, n)
 	for i := range nodes {
-		nodes[i] = testNode(t, ca, fmt.Sprintf("node-%d", i), t.TempDir())
+		cfg := Config{Dir: t.TempDir(), NodeID: fmt.Sprintf("node-%d", i)}
+		if configure != nil {
+			configure(i, &cfg)
+		}
+		nodes[i] = testNodeWith(t, ca, cfg)
 		t.Cleanup(func() { _ = nodes[i].Close() })
 	}
 	if err := nodes[0].Bootstrap(); err != nil {
@@ -46,6 +73,8 @@ func testCluster(t testing.TB, n int) (*CA, []*Backend) {
 	for i, nd := range nodes[1:] {
 		addVoter(t, nodes[:i+1], nd)
 	}
+	// Every node has the whole configuration (and knows the leader).
+	syncFollowers(t, waitLeader(t, nodes), nodes)
 	return ca, nodes
 }
 
@@ -86,6 +115,11 @@ func waitLeader(t testing.TB, nodes []*Backend) *Backend {
 func syncFollowers(t testing.TB, leader *Backend, nodes []*Backend) {
 	t.Helper()
 	idx, err := leader.Barrier()
+	for deadline := time.Now().Add(10 * time.Second); errors.Is(err, ErrNotLeader) && time.Now().Before(deadline); {
+		// Leadership moved on a loaded machine: ask the new leader.
+		leader = waitLeader(t, nodes)
+		idx, err = leader.Barrier()
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

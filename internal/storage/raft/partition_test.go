@@ -49,12 +49,12 @@ func startProxiedCluster(t *testing.T) *proxiedCluster {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = p.Close() })
-		server, client, err := ca.NodeTLS(id, []net.IP{net.ParseIP("127.0.0.1")})
+		ident, err := ca.IssueNode(id, []net.IP{net.ParseIP("127.0.0.1")})
 		if err != nil {
 			t.Fatal(err)
 		}
 		nd, err := Open(Config{Dir: t.TempDir(), NodeID: id, BindAddr: bind, AdvertiseAddr: p.Addr(),
-			DialSource: src.String(), ServerTLS: server, ClientTLS: client, Timing: testTiming, ApplyTimeout: 2 * time.Second})
+			DialSource: src.String(), Identity: ident, Timing: testTiming, ApplyTimeout: 2 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,78 +114,112 @@ var registerModel = porcupine.Model{
 	Equal: func(a, b any) bool { return a == b },
 }
 
+// registerRun is a concurrent read/write load on one key of a proxied
+// cluster, recording a porcupine history.
+type registerRun struct {
+	pc      *proxiedCluster
+	start   time.Time
+	mu      sync.Mutex
+	history []porcupine.Operation
+	seq     atomic.Int64
+	// majorityW counts writes acknowledged while partitioned;
+	// followerReads reads served by nodes that were not leading.
+	majorityW, followerReads atomic.Int64
+	isolated                 atomic.Int32 // the cut-off node, -1 when none
+}
+
+func (r *registerRun) now() int64 { return int64(time.Since(r.start)) }
+
+// client runs operations until ctx ends: writes through the leader,
+// consistent reads on any node.
+func (r *registerRun) client(ctx context.Context, c int) {
+	rng := rand.New(rand.NewPCG(uint64(c), 7))
+	for ctx.Err() == nil {
+		i := r.pc.leaderIndex()
+		if i < 0 {
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		var op porcupine.Operation
+		var ok bool
+		if rng.IntN(2) == 0 {
+			op, ok = r.write(ctx, c, i)
+		} else {
+			op, ok = r.read(ctx, c, r.pc.nodes[rng.IntN(len(r.pc.nodes))])
+		}
+		if ok {
+			r.mu.Lock()
+			r.history = append(r.history, op)
+			r.mu.Unlock()
+		}
+	}
+}
+
+// write puts a fresh value through node i; false when the write was
+// refused before it was proposed (no effect).
+func (r *registerRun) write(ctx context.Context, c, i int) (porcupine.Operation, bool) {
+	v := fmt.Sprintf("v%d", r.seq.Add(1))
+	op := porcupine.Operation{ClientId: c, Call: r.now(), Input: registerInput{write: true, value: v}, Output: ""}
+	err := r.pc.nodes[i].Put(ctx, &storage.Entry{Key: "reg", Value: []byte(v)})
+	op.Return = r.now()
+	switch {
+	case err == nil:
+		if iso := int(r.isolated.Load()); iso >= 0 && iso != i {
+			r.majorityW.Add(1)
+		}
+	case errors.Is(err, ErrNotLeader) && !errors.Is(err, ErrOutcomeUnknown):
+		return op, false
+	default:
+		op.Return = 1 << 62 // outcome unknown: may take effect any time later
+	}
+	return op, true
+}
+
+// read reads the register on nd after ConsistentRead; false when the read
+// failed (it observed nothing).
+func (r *registerRun) read(ctx context.Context, c int, nd *Backend) (porcupine.Operation, bool) {
+	op := porcupine.Operation{ClientId: c, Call: r.now(), Input: registerInput{}}
+	rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
+	follower := !nd.IsLeader()
+	err := nd.ConsistentRead(rctx)
+	rcancel()
+	if err != nil {
+		return op, false
+	}
+	e, err := nd.Get(ctx, "reg")
+	v := ""
+	if err == nil {
+		v = string(e.Value)
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return op, false
+	}
+	if follower {
+		r.followerReads.Add(1)
+	}
+	op.Output, op.Return = v, r.now()
+	return op, true
+}
+
 // TestPartitionLinearizable partitions the leader away under a concurrent
-// read/write load on one key: the isolated leader stops acknowledging
-// writes, the majority elects a new leader and goes on, the old leader
-// rejoins and converges after the heal, and the whole history of the
-// register is linearizable.
+// read/write load on one key (writes through the leader, consistent reads
+// on any node): the isolated leader stops acknowledging writes, the
+// majority elects a new leader and goes on, the old leader rejoins and
+// converges after the heal, and the whole history of the register is
+// linearizable.
 func TestPartitionLinearizable(t *testing.T) {
 	if testing.Short() {
 		t.Skip("partition test takes several seconds")
 	}
 	pc := startProxiedCluster(t)
-	start := time.Now()
-	now := func() int64 { return int64(time.Since(start)) }
-	var (
-		mu        sync.Mutex
-		history   []porcupine.Operation
-		seq       atomic.Int64
-		majorityW atomic.Int64 // writes acknowledged while partitioned
-		isolated  atomic.Int32
-	)
-	isolated.Store(-1)
+	run := &registerRun{pc: pc, start: time.Now()}
+	run.isolated.Store(-1)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for c := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(c), 7))
-			for ctx.Err() == nil {
-				i := pc.leaderIndex()
-				if i < 0 {
-					time.Sleep(5 * time.Millisecond)
-					continue
-				}
-				nd := pc.nodes[i]
-				op := porcupine.Operation{ClientId: c, Call: now()}
-				if rng.IntN(2) == 0 {
-					v := fmt.Sprintf("v%d", seq.Add(1))
-					op.Input = registerInput{write: true, value: v}
-					err := nd.Put(ctx, &storage.Entry{Key: "reg", Value: []byte(v)})
-					op.Return = now()
-					switch {
-					case err == nil:
-						if int(isolated.Load()) >= 0 && int(isolated.Load()) != i {
-							majorityW.Add(1)
-						}
-					case errors.Is(err, ErrNotLeader) && !errors.Is(err, ErrOutcomeUnknown):
-						continue // refused before it was proposed: no effect
-					default:
-						op.Return = 1 << 62 // outcome unknown: may take effect any time later
-					}
-					op.Output = ""
-				} else {
-					op.Input = registerInput{}
-					rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
-					err := nd.LinearizableRead(rctx)
-					rcancel()
-					if err != nil {
-						continue // a read that failed observed nothing
-					}
-					e, err := nd.Get(ctx, "reg")
-					v := ""
-					if err == nil {
-						v = string(e.Value)
-					} else if !errors.Is(err, storage.ErrNotFound) {
-						continue
-					}
-					op.Output, op.Return = v, now()
-				}
-				mu.Lock()
-				history = append(history, op)
-				mu.Unlock()
-			}
+			run.client(ctx, c)
 		}()
 	}
 	time.Sleep(700 * time.Millisecond)
@@ -193,7 +227,7 @@ func TestPartitionLinearizable(t *testing.T) {
 	if old < 0 {
 		t.Fatal("no leader before the partition")
 	}
-	isolated.Store(int32(old))
+	run.isolated.Store(int32(old))
 	pc.isolate(old)
 	var others []*Backend
 	for i, nd := range pc.nodes {
@@ -208,15 +242,30 @@ func TestPartitionLinearizable(t *testing.T) {
 		t.Fatal("the isolated old leader acknowledged a write")
 	}
 	time.Sleep(1500 * time.Millisecond)
-	isolated.Store(-1)
+	run.isolated.Store(-1)
 	pc.heal()
 	time.Sleep(700 * time.Millisecond)
 	cancel()
 	wg.Wait()
-
-	if majorityW.Load() == 0 {
+	checkConverged(t, pc)
+	if run.followerReads.Load() == 0 {
+		t.Error("no read was served by a follower")
+	}
+	if run.majorityW.Load() == 0 {
 		t.Error("the majority acknowledged no write while the old leader was cut off")
 	}
+	res := porcupine.CheckOperationsTimeout(registerModel, run.history, 60*time.Second)
+	t.Logf("%d operations, %d reads on followers, %d writes acknowledged by the majority during the partition, result %v",
+		len(run.history), run.followerReads.Load(), run.majorityW.Load(), res)
+	if res != porcupine.Ok {
+		t.Fatalf("history of %d operations is not linearizable (%v)", len(run.history), res)
+	}
+}
+
+// checkConverged checks that every node holds the leader's register and
+// none holds the write the isolated leader could not commit.
+func checkConverged(t *testing.T, pc *proxiedCluster) {
+	t.Helper()
 	leader := waitLeader(t, pc.nodes)
 	syncFollowers(t, leader, pc.nodes)
 	want, err := leader.Get(context.Background(), "reg")
@@ -231,11 +280,5 @@ func TestPartitionLinearizable(t *testing.T) {
 		if _, err := nd.Get(context.Background(), "minority"); !errors.Is(err, storage.ErrNotFound) {
 			t.Errorf("%s holds the write the isolated leader could not commit: %v", nd.NodeID(), err)
 		}
-	}
-	res := porcupine.CheckOperationsTimeout(registerModel, history, 60*time.Second)
-	t.Logf("%d operations, %d writes acknowledged by the majority during the partition, result %v",
-		len(history), majorityW.Load(), res)
-	if res != porcupine.Ok {
-		t.Fatalf("history of %d operations is not linearizable (%v)", len(history), res)
 	}
 }

@@ -1,18 +1,27 @@
 // Package raft is the replicated storage.Backend: hashicorp/raft with its
 // log in raft-wal, its state machine in bbolt, and mutual TLS between nodes.
 // The leader applies writes; every node serves reads from its own state.
+//
+// Nodes talk over one cluster port per node, multiplexed by ALPN:
+// coffer-raft/1 carries raft's RPCs, coffer-rpc/1 carries HTTP/1.1 between
+// nodes (the read index and stats under /cluster/v1/, and whatever
+// Config.RPCHandler serves, such as forwarded client requests). Both sides
+// prove a node certificate of the cluster CA whose CommonName is the node
+// ID, and a node accepts connections only from the members of its raft
+// configuration (from any node of its CA before it has joined one).
 package raft
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,10 +65,31 @@ type Config struct {
 	// DialSource, if set, is the local IP this node dials other nodes from
 	// (multi-homed hosts; tests that cut links by source address).
 	DialSource string
-	// ServerTLS must require and verify client certificates; ClientTLS
-	// carries this node's certificate. Both trust the cluster CA.
-	ServerTLS, ClientTLS *tls.Config
-	Logger               *slog.Logger
+	// Identity is what the node shows and trusts on the cluster port (see
+	// SetIdentity). It may be empty for a node that has not joined a
+	// cluster yet: such a node refuses every connection and dials none.
+	Identity Identity
+	// RPCHandler serves coffer-rpc/1 requests from other nodes on paths
+	// outside /cluster/v1/; PeerNodeID(r.Context()) names the sender. Nil
+	// answers 404.
+	RPCHandler http.Handler
+	// OnApply, if set, is called after each state-machine batch commits
+	// with the storage keys (as stored: the barrier's encrypted names) its
+	// operations wrote or deleted, in log order, before readers waiting
+	// for the batch (WaitApplied) go on. It runs on raft's apply
+	// goroutine: it must be quick and must not write to this backend.
+	OnApply func(keys []string)
+	// OnRestore, if set, is called after a snapshot replaced the whole
+	// state machine (a restore, or a follower catching up from the
+	// leader's snapshot; also during Open after an unclean stop). Same
+	// rules as OnApply.
+	OnRestore func()
+	// OnLeaderChange, if set, is called whenever the known leader changes
+	// (leaderID "" when there is none; self when this node leads), once
+	// right after Open, and a last time during Close. Calls come from one
+	// goroutine, in order, outside raft's locks.
+	OnLeaderChange func(leaderID string, self bool)
+	Logger         *slog.Logger
 	// ApplyTimeout bounds a write's wait for commit (10 s if zero).
 	ApplyTimeout time.Duration
 	// SnapshotThreshold is the number of log entries between snapshots
@@ -81,6 +111,13 @@ func (c *Config) validate() error {
 	return nil
 }
 
+func (c *Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
 // Backend is one node's view of the replicated store.
 type Backend struct {
 	cfg  Config
@@ -98,6 +135,17 @@ type Backend struct {
 	snaps     hraft.SnapshotStore
 	transport *hraft.NetworkTransport
 	timeout   time.Duration
+
+	port      *clusterPort
+	rpc       *http.Client
+	readIndex *readIndexBatch
+	// readIndexServed counts read-index requests this node answered.
+	readIndexServed atomic.Uint64
+	leaders         *leaderWatch
+	// stop ends work that outlives a request (shared read-index requests).
+	stop      context.CancelFunc
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var (
@@ -115,35 +163,32 @@ func Open(cfg Config) (*Backend, error) {
 	if b.timeout == 0 {
 		b.timeout = 10 * time.Second
 	}
+	var ident *tlsIdentity
+	if !cfg.Identity.IsZero() {
+		var err error
+		if ident, err = b.checkIdentity(cfg.Identity); err != nil {
+			return nil, err
+		}
+	}
+	advertise, source, err := cfg.addrs()
+	if err != nil {
+		return nil, err
+	}
 	if err := b.openStores(); err != nil {
 		b.closeStores()
 		return nil, err
 	}
-	var advertise net.Addr
-	if cfg.AdvertiseAddr != "" {
-		a, err := net.ResolveTCPAddr("tcp", cfg.AdvertiseAddr)
-		if err != nil {
-			b.closeStores()
-			return nil, fmt.Errorf("%w: advertise address: %w", ErrInvalidConfig, err)
-		}
-		advertise = a
-	}
-	var source net.Addr
-	if cfg.DialSource != "" {
-		ip := net.ParseIP(cfg.DialSource)
-		if ip == nil {
-			b.closeStores()
-			return nil, fmt.Errorf("%w: dial source %q is not an IP address", ErrInvalidConfig, cfg.DialSource)
-		}
-		source = &net.TCPAddr{IP: ip}
-	}
-	stream, err := newTLSStream(cfg.BindAddr, advertise, source, cfg.ServerTLS, cfg.ClientTLS)
-	if err != nil {
+	b.fsm.onApply, b.fsm.onRestore = cfg.OnApply, cfg.OnRestore
+	if b.port, err = listenCluster(cfg.BindAddr, advertise, source, cfg.logger()); err != nil {
 		b.closeStores()
-		return nil, err
+		return nil, fmt.Errorf("storage: raft: cluster port: %w", err)
 	}
+	if ident != nil {
+		b.port.ident.Store(ident)
+	}
+	b.fsm.onConfig = func() { go b.port.sweep() }
 	b.transport = hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
-		Stream: stream, MaxPool: 3, Timeout: 10 * time.Second, Logger: b.hclog("transport"),
+		Stream: raftStream{port: b.port}, MaxPool: 3, Timeout: 10 * time.Second, Logger: b.hclog("transport"),
 	})
 	r, err := hraft.NewRaft(b.raftConfig(), b.fsm, b.logs, b.wal, b.snaps, b.transport)
 	if err != nil {
@@ -152,7 +197,84 @@ func Open(cfg Config) (*Backend, error) {
 		return nil, fmt.Errorf("storage: raft: start: %w", err)
 	}
 	b.raft = r
+	ctx, stop := context.WithCancel(context.Background())
+	b.stop = stop
+	b.rpc = b.newRPCClient()
+	b.readIndex = newReadIndexBatch(ctx, b.timeout, b.fetchReadIndex)
+	b.port.serve(b.authorized, b.nodeAt, b.rpcHandler(cfg.RPCHandler))
+	b.leaders = b.startLeaderWatch()
 	return b, nil
+}
+
+// addrs resolves the advertised address and the dial source.
+func (c *Config) addrs() (advertise, source net.Addr, err error) {
+	if c.AdvertiseAddr != "" {
+		a, err := net.ResolveTCPAddr("tcp", c.AdvertiseAddr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: advertise address: %w", ErrInvalidConfig, err)
+		}
+		advertise = a
+	}
+	if c.DialSource != "" {
+		ip := net.ParseIP(c.DialSource)
+		if ip == nil {
+			return nil, nil, fmt.Errorf("%w: dial source %q is not an IP address", ErrInvalidConfig, c.DialSource)
+		}
+		source = &net.TCPAddr{IP: ip}
+	}
+	return advertise, source, nil
+}
+
+// checkIdentity parses an identity and checks it names this node.
+func (b *Backend) checkIdentity(id Identity) (*tlsIdentity, error) {
+	t, err := parseIdentity(id)
+	if err != nil {
+		return nil, err
+	}
+	if t.nodeID != b.cfg.NodeID {
+		return nil, fmt.Errorf("%w: the node certificate is for node %q, not %q", ErrInvalidConfig, t.nodeID, b.cfg.NodeID)
+	}
+	return t, nil
+}
+
+// SetIdentity replaces the node's cluster identity (CA and node
+// certificate). New connections, accepted and dialled, use it; open ones
+// are kept. The certificate must name this node.
+func (b *Backend) SetIdentity(id Identity) error {
+	t, err := b.checkIdentity(id)
+	if err != nil {
+		return err
+	}
+	b.port.ident.Store(t)
+	b.rpc.CloseIdleConnections()
+	return nil
+}
+
+// authorized reports whether a node may connect: it is in this node's
+// current raft configuration, or that configuration is empty (this node
+// has not joined a cluster yet).
+func (b *Backend) authorized(nodeID string) bool {
+	servers := b.raft.GetConfiguration().Configuration().Servers
+	if len(servers) == 0 {
+		return true
+	}
+	for _, s := range servers {
+		if string(s.ID) == nodeID {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeAt names the node the configuration lists at a cluster address, ""
+// when none does.
+func (b *Backend) nodeAt(addr string) string {
+	for _, s := range b.raft.GetConfiguration().Configuration().Servers {
+		if string(s.Address) == addr {
+			return string(s.ID)
+		}
+	}
+	return ""
 }
 
 func (b *Backend) openStores() error {
@@ -278,12 +400,21 @@ func (c *countingLogs) IsMonotonic() bool {
 }
 
 // Close stops the node and releases its files. The cluster carries on
-// without it.
+// without it. Calling it again returns the first call's result.
 func (b *Backend) Close() error {
+	b.closeOnce.Do(func() { b.closeErr = b.close() })
+	return b.closeErr
+}
+
+func (b *Backend) close() error {
 	err := b.raft.Shutdown().Error()
+	b.leaders.close()
+	b.stop()
+	b.rpc.CloseIdleConnections()
 	if terr := b.transport.Close(); err == nil {
 		err = terr
 	}
+	_ = b.port.close()
 	b.closeStoresClean(err == nil)
 	return err
 }

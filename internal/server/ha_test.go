@@ -1,0 +1,318 @@
+package server_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/cofferdev/coffer/internal/config"
+	"github.com/cofferdev/coffer/internal/core"
+	"github.com/cofferdev/coffer/internal/server/servertest"
+)
+
+// haNode is one in-process node of a test cluster.
+type haNode struct {
+	in  *servertest.Instance
+	cfg *config.Config
+	ca  string
+}
+
+func (n *haNode) client(t *testing.T, token string) *vaultapi.Client {
+	t.Helper()
+	vc := vaultapi.DefaultConfig()
+	vc.Address = n.cfg.APIAddr
+	vc.MaxRetries = 0
+	if err := vc.ConfigureTLS(&vaultapi.TLSConfig{CACert: n.ca}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := vaultapi.NewClient(vc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetToken(token)
+	return c
+}
+
+// startHANodes starts n raft nodes sharing a static seal, each with
+// retry_join pointing at the others, none initialized yet.
+func startHANodes(t *testing.T, n int) []*haNode {
+	t.Helper()
+	dir := t.TempDir()
+	tlsFiles := servertest.WriteTLSFiles(t, dir)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	keyFile := filepath.Join(dir, "seal.key")
+	if err := os.WriteFile(keyFile, []byte(hex.EncodeToString(key)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	apiPorts := make([]string, n)
+	for i := range apiPorts {
+		apiPorts[i] = servertest.FreePort(t)
+	}
+	nodes := make([]*haNode, n)
+	for i := range nodes {
+		cfg := config.Default()
+		l := config.DefaultListener()
+		l.Address = apiPorts[i]
+		l.TLSCertFile, l.TLSKeyFile = tlsFiles.CertFile, tlsFiles.KeyFile
+		cfg.Listeners = []config.Listener{l}
+		cfg.APIAddr = "https://" + apiPorts[i]
+		cfg.ClusterAddr = "https://" + servertest.FreePort(t)
+		cfg.Seal = &config.Seal{Type: "static", Options: map[string]string{"key_file": keyFile}}
+		var joins []config.RetryJoin
+		for j := range nodes {
+			if j != i {
+				joins = append(joins, config.RetryJoin{LeaderAPIAddr: "https://" + apiPorts[j], LeaderCACertFile: tlsFiles.CAFile})
+			}
+		}
+		cfg.Storage = config.Storage{Type: "raft", RetryJoin: joins,
+			Options: map[string]string{"path": filepath.Join(dir, fmt.Sprintf("node-%d", i)), "node_id": fmt.Sprintf("node-%d", i)}}
+		in := servertest.Start(t, servertest.Options{Config: cfg, Uninitialized: true})
+		nodes[i] = &haNode{in: in, cfg: cfg, ca: tlsFiles.CAFile}
+	}
+	return nodes
+}
+
+// formHACluster starts three nodes, initializes node 0 and waits until
+// the other two joined and serve as unsealed standbys.
+func formHACluster(t *testing.T) ([]*haNode, []*vaultapi.Client) {
+	t.Helper()
+	ctx := context.Background()
+	nodes := startHANodes(t, 3)
+	res, err := nodes[0].in.Server.Core.Initialize(ctx, core.InitParams{RecoveryShares: 1, RecoveryThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := make([]*vaultapi.Client, len(nodes))
+	for i, n := range nodes {
+		clients[i] = n.client(t, res.RootToken)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for i := 1; i < len(nodes); i++ {
+		for {
+			h, err := clients[i].Sys().Health()
+			if err == nil && h.Initialized && !h.Sealed && h.Standby {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("node %d did not become an unsealed standby: %+v %v\n%s", i, h, err, nodes[i].in.Logs())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if err := clients[0].Sys().Mount("secret", &vaultapi.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Joined nodes start as non-voters; autopilot promotes them once they
+	// have been healthy for its stabilisation time.
+	for {
+		st, err := clients[0].Sys().RaftAutopilotState()
+		if err == nil && st != nil && len(st.Voters) == len(nodes) && st.Healthy && st.FailureTolerance == 1 {
+			break
+		}
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatalf("autopilot did not make every node a voter: %+v %v", st, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return nodes, clients
+}
+
+// activeIndex finds the node that says it is the active node.
+func activeIndex(t *testing.T, clients []*vaultapi.Client) int {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for i, c := range clients {
+			if l, err := c.Sys().Leader(); err == nil && l.IsSelf {
+				return i
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("no node became the active node")
+	return -1
+}
+
+// TestHACluster forms a three-node cluster and checks, on one cluster to
+// keep the suite short: joining, standby reads served locally, forwarded
+// writes, sys/leader, caches invalidated on standbys (tokens, policies,
+// mounts), health codes and step-down.
+func TestHACluster(t *testing.T) {
+	ctx := context.Background()
+	nodes, clients := formHACluster(t)
+	if _, err := clients[0].KVv2("secret").Put(ctx, "a", map[string]any{"v": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range nodes {
+		got, err := clients[i].KVv2("secret").Get(ctx, "a")
+		if err != nil || got.Data["v"] != "1" {
+			t.Fatalf("node %d read: %v %v\n%s", i, got, err, nodes[i].in.Logs())
+		}
+	}
+	// A write sent to a standby is forwarded; every node reads it.
+	if _, err := clients[2].KVv2("secret").Put(ctx, "a", map[string]any{"v": "2"}); err != nil {
+		t.Fatalf("write via standby: %v\n%s", err, nodes[2].in.Logs())
+	}
+	for i := range nodes {
+		got, err := clients[i].KVv2("secret").Get(ctx, "a")
+		if err != nil || got.Data["v"] != "2" {
+			t.Fatalf("node %d read after forwarded write: %v %v", i, got, err)
+		}
+	}
+	// Reads on standbys were served there; the write went to the active node.
+	active := -1
+	for i := range nodes {
+		l, err := clients[i].Sys().Leader()
+		if err != nil || !l.HAEnabled {
+			t.Fatalf("sys/leader on node %d: %+v %v", i, l, err)
+		}
+		if l.IsSelf {
+			active = i
+		}
+	}
+	if active < 0 {
+		t.Fatal("no node says it is the active node")
+	}
+	for i := range nodes {
+		l, _ := clients[i].Sys().Leader()
+		if l.LeaderAddress != nodes[active].cfg.APIAddr {
+			t.Errorf("node %d names %q as the leader, want %q", i, l.LeaderAddress, nodes[active].cfg.APIAddr)
+		}
+		if i == active {
+			continue
+		}
+		logs := nodes[i].in.Logs()
+		if strings.Contains(logs, "forwarded to the active node\" method=GET") {
+			t.Errorf("standby %d forwarded a read instead of serving it:\n%s", i, logs)
+		}
+	}
+	if !strings.Contains(nodes[2].in.Logs(), "forwarded to the active node\" method=PUT") && active != 2 {
+		t.Errorf("standby 2 did not forward the write")
+	}
+	t.Run("invalidation", func(t *testing.T) { testHAInvalidation(t, nodes, clients) })
+	t.Run("health", func(t *testing.T) { testHAHealth(t, clients) })
+	t.Run("step-down", func(t *testing.T) { testHAStepDown(t, nodes, clients) })
+}
+
+// testHAInvalidation: what the active node changes, standbys stop serving
+// from their caches at once.
+func testHAInvalidation(t *testing.T, nodes []*haNode, clients []*vaultapi.Client) {
+	ctx := context.Background()
+	active := activeIndex(t, clients)
+	standby := (active + 1) % len(nodes)
+	a, s := clients[active], clients[standby]
+	if err := a.Sys().PutPolicy("reader", `path "secret/data/a" { capabilities = ["read"] }`); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := a.Auth().Token().Create(&vaultapi.TokenCreateRequest{Policies: []string{"reader"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := nodes[standby].client(t, tok.Auth.ClientToken)
+	if _, err := user.KVv2("secret").Get(ctx, "a"); err != nil {
+		t.Fatalf("token on the standby before the policy change: %v", err)
+	}
+	// The policy loses the path: the standby's cached ACL must not grant it.
+	if err := a.Sys().PutPolicy("reader", `path "secret/data/other" { capabilities = ["read"] }`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user.KVv2("secret").Get(ctx, "a"); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("standby still grants a path the policy no longer has: %v", err)
+	}
+	// A revoked token stops working on the standby.
+	if err := a.Auth().Token().RevokeTree(tok.Auth.ClientToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := user.Auth().Token().LookupSelf(); err == nil {
+		t.Fatal("a revoked token still works on the standby")
+	}
+	// A new mount on the active node is served by the standby.
+	if err := a.Sys().Mount("kv1", &vaultapi.MountInput{Type: "kv"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Logical().Write("kv1/x", map[string]any{"v": "mounted"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Logical().Read("kv1/x")
+	if err != nil || got == nil || got.Data["v"] != "mounted" {
+		t.Fatalf("standby read on a new mount: %v %v", got, err)
+	}
+	if err := a.Sys().Unmount("kv1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Logical().Read("kv1/x"); err == nil && got != nil {
+		t.Fatalf("standby still serves an unmounted engine: %v", got.Data)
+	}
+	// A stale read is served from the standby's own state.
+	s.AddHeader("X-Coffer-Consistency", "stale")
+	defer s.SetHeaders(nil)
+	if got, err := s.KVv2("secret").Get(ctx, "a"); err != nil || got.Data["v"] == nil {
+		t.Fatalf("stale read: %v %v", got, err)
+	}
+}
+
+func testHAHealth(t *testing.T, clients []*vaultapi.Client) {
+	active := activeIndex(t, clients)
+	for i, c := range clients {
+		want := 429
+		if i == active {
+			want = 200
+		}
+		resp, err := c.CloneConfig().HttpClient.Get(c.Address() + "/v1/sys/health")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("node %d health: %d, want %d", i, resp.StatusCode, want)
+		}
+		resp, err = c.CloneConfig().HttpClient.Get(c.Address() + "/v1/sys/health?standbyok=true")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("node %d health with standbyok: %d", i, resp.StatusCode)
+		}
+	}
+}
+
+func testHAStepDown(t *testing.T, nodes []*haNode, clients []*vaultapi.Client) {
+	ctx := context.Background()
+	before := activeIndex(t, clients)
+	standby := (before + 1) % len(nodes)
+	// Sent to a standby: it is forwarded to the active node, which steps down.
+	if err := clients[standby].Sys().StepDown(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		after := activeIndex(t, clients)
+		if after != before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the active node did not change after step-down")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The cluster goes on: a write through the old active node works and
+	// every node reads it.
+	if _, err := clients[before].KVv2("secret").Put(ctx, "after-step-down", map[string]any{"v": "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range clients {
+		if got, err := c.KVv2("secret").Get(ctx, "after-step-down"); err != nil || got.Data["v"] != "ok" {
+			t.Fatalf("node %d after step-down: %v %v", i, got, err)
+		}
+	}
+}
