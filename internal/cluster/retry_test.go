@@ -1,36 +1,17 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"github.com/cofferdev/coffer/internal/logical/logicaltest"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 // fastBackoff keeps tests quick; the shape is the same.
 var fastBackoff = backoff{initial: time.Millisecond, max: 4 * time.Millisecond}
-
-// syncBuffer is a log buffer safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 func TestRetryLoop(t *testing.T) {
 	secret := "SECRET-CLIENT-KEY"
@@ -56,7 +37,7 @@ func TestRetryLoop(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs logicaltest.LogBuffer
 			logger := slog.New(slog.NewTextHandler(&logs, nil))
 			var calls []string
 			targets := func(context.Context) ([]Leader, error) { return leaders, tt.targetsErr }

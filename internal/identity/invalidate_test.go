@@ -5,63 +5,23 @@ import (
 	"errors"
 	"reflect"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/cofferdev/coffer/internal/logical"
-	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/storage/inmem"
+	"github.com/cofferdev/coffer/internal/storage/storagetest"
 )
-
-// writeLog wraps a backend and records the key of every write, as the raft
-// backend reports the keys a log entry touched.
-type writeLog struct {
-	storage.Backend
-	mu   sync.Mutex
-	keys []string
-}
-
-func (w *writeLog) note(keys ...string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.keys = append(w.keys, keys...)
-}
-
-func (w *writeLog) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	k := w.keys
-	w.keys = nil
-	return k
-}
-
-func (w *writeLog) Put(ctx context.Context, e *storage.Entry) error {
-	w.note(e.Key)
-	return w.Backend.Put(ctx, e)
-}
-
-func (w *writeLog) Delete(ctx context.Context, key string) error {
-	w.note(key)
-	return w.Backend.Delete(ctx, key)
-}
-
-func (w *writeLog) Transaction(ctx context.Context, ops []storage.TxnOp) error {
-	for _, op := range ops {
-		w.note(op.Entry.Key)
-	}
-	return w.Backend.Transaction(ctx, ops)
-}
 
 // pair is an active store A and a standby store B over the same storage.
 type pair struct {
 	a, b *harness
-	log  *writeLog
+	log  *storagetest.WriteLog
 }
 
 func newPair(t *testing.T) *pair {
 	t.Helper()
 	mem := inmem.New()
-	log := &writeLog{Backend: mem}
+	log := &storagetest.WriteLog{Backend: mem}
 	return &pair{
 		a:   newHarnessOn(t, &countingStorage{Backend: log}),
 		b:   newHarnessOn(t, &countingStorage{Backend: mem}),
@@ -146,7 +106,7 @@ func TestInvalidateStandby(t *testing.T) {
 				}
 				id, extra := setup(p.a)
 				// B starts from what A stored so far and warms its caches.
-				for _, k := range p.log.take() {
+				for _, k := range p.log.Take() {
 					p.b.s.Invalidate(ctx, k)
 				}
 				before := observe(p.b, id)
@@ -154,7 +114,7 @@ func TestInvalidateStandby(t *testing.T) {
 					t.Fatalf("B before the change = %+v, A = %+v", before, want)
 				}
 				tt.change(p.a, id, extra)
-				keys := p.log.take()
+				keys := p.log.Take()
 				if len(keys) == 0 {
 					t.Fatal("the change wrote nothing")
 				}
@@ -203,7 +163,7 @@ func TestInvalidateCreatedEntityVisible(t *testing.T) {
 	if _, err := p.b.s.Entity(ctx, id); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("B.Entity before Invalidate = %v, want ErrNotFound", err)
 	}
-	for _, k := range p.log.take() {
+	for _, k := range p.log.Take() {
 		p.b.s.Invalidate(ctx, k)
 	}
 	e, err := p.b.s.Entity(ctx, id)

@@ -4,52 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/storage"
+	"github.com/cofferdev/coffer/internal/storage/storagetest"
 )
-
-// writeLog wraps a backend and records the key of every write, as the raft
-// backend reports the keys a log entry touched.
-type writeLog struct {
-	storage.Backend
-	mu   sync.Mutex
-	keys []string
-}
-
-func (w *writeLog) note(keys ...string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.keys = append(w.keys, keys...)
-}
-
-// take returns the recorded keys and forgets them.
-func (w *writeLog) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	k := w.keys
-	w.keys = nil
-	return k
-}
-
-func (w *writeLog) Put(ctx context.Context, e *storage.Entry) error {
-	w.note(e.Key)
-	return w.Backend.Put(ctx, e)
-}
-
-func (w *writeLog) Delete(ctx context.Context, key string) error {
-	w.note(key)
-	return w.Backend.Delete(ctx, key)
-}
-
-func (w *writeLog) Transaction(ctx context.Context, ops []storage.TxnOp) error {
-	for _, op := range ops {
-		w.note(op.Entry.Key)
-	}
-	return w.Backend.Transaction(ctx, ops)
-}
 
 // TestInvalidateStandby changes tokens through store A (the active node)
 // and looks them up through store B over the same storage (a standby, its
@@ -99,7 +59,7 @@ func TestInvalidateStandby(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
-			log := &writeLog{Backend: newMemBackend()}
+			log := &storagetest.WriteLog{Backend: newMemBackend()}
 			opts := Options{Now: clock.Now, BatchKey: randomKey(t)}
 			a := NewStore(log, testKey(), opts)
 			b := NewStore(log.Backend, testKey(), opts)
@@ -109,10 +69,10 @@ func TestInvalidateStandby(t *testing.T) {
 			mustNil(t, err)
 			tokEntry, err := a.Lookup(ctx, raw)
 			mustNil(t, err)
-			log.take()
+			log.Take()
 
 			keys := tt.change(t, a, parent, tokEntry)
-			written := log.take()
+			written := log.Take()
 			if keys == nil {
 				keys = written
 			}
@@ -138,7 +98,7 @@ func TestInvalidateStandby(t *testing.T) {
 // once it invalidated the keys A wrote.
 func TestInvalidateBatchParent(t *testing.T) {
 	ctx := context.Background()
-	log := &writeLog{Backend: newMemBackend()}
+	log := &storagetest.WriteLog{Backend: newMemBackend()}
 	opts := Options{BatchKey: randomKey(t)}
 	a := NewStore(log, testKey(), opts)
 	b := NewStore(log.Backend, testKey(), opts)
@@ -146,12 +106,12 @@ func TestInvalidateBatchParent(t *testing.T) {
 	raw, _ := mustCreate(t, a, CreateParams{Type: TypeBatch, Parent: parent, TTL: time.Minute})
 	_, err := b.Lookup(ctx, raw)
 	mustNil(t, err)
-	log.take()
+	log.Take()
 	mustNil(t, a.Revoke(ctx, parent))
 	if _, err := b.Lookup(ctx, raw); err != nil {
 		t.Fatalf("B.Lookup before Invalidate = %v; want the stale parent from the cache", err)
 	}
-	for _, k := range log.take() {
+	for _, k := range log.Take() {
 		b.Invalidate(k)
 	}
 	if _, err := b.Lookup(ctx, raw); !errors.Is(err, ErrInvalidToken) {

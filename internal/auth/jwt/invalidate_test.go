@@ -2,61 +2,20 @@ package jwt
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/logical/logicaltest"
 	"github.com/cofferdev/coffer/internal/oidctest"
-	"github.com/cofferdev/coffer/internal/storage"
+	"github.com/cofferdev/coffer/internal/storage/storagetest"
 )
-
-// writeLog wraps a backend and records the key of every write, as the raft
-// backend reports the keys a log entry touched to a standby.
-type writeLog struct {
-	storage.Backend
-	mu   sync.Mutex
-	keys []string
-}
-
-func (w *writeLog) note(keys ...string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.keys = append(w.keys, keys...)
-}
-
-// take returns the recorded keys and forgets them.
-func (w *writeLog) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	k := w.keys
-	w.keys = nil
-	return k
-}
-
-func (w *writeLog) Put(ctx context.Context, e *storage.Entry) error {
-	w.note(e.Key)
-	return w.Backend.Put(ctx, e)
-}
-
-func (w *writeLog) Delete(ctx context.Context, key string) error {
-	w.note(key)
-	return w.Backend.Delete(ctx, key)
-}
-
-func (w *writeLog) Transaction(ctx context.Context, ops []storage.TxnOp) error {
-	for _, op := range ops {
-		w.note(op.Entry.Key)
-	}
-	return w.Backend.Transaction(ctx, ops)
-}
 
 // standbyOf returns a second backend over h's storage, as a standby node's
 // copy of the mount, and a writeLog that h's writes now go through.
-func standbyOf(t *testing.T, h *harness) (*harness, *writeLog) {
+func standbyOf(t *testing.T, h *harness) (*harness, *storagetest.WriteLog) {
 	t.Helper()
 	mem := h.Storage
-	log := &writeLog{Backend: mem}
+	log := &storagetest.WriteLog{Backend: mem}
 	h.Storage = log
 	s := &harness{Harness: logicaltest.New(t, "auth/jwt/"), t: t, p: h.p, ms: h.ms}
 	s.Storage = mem
@@ -95,7 +54,7 @@ func TestInvalidateStandby(t *testing.T) {
 			if (before == nil) == (want == nil) {
 				t.Fatalf("the change does not change the outcome (before %v, after on A %v)", before, want)
 			}
-			keys := log.take()
+			keys := log.Take()
 			if _, err := b.login(tt.role, a.token(nil)); (err == nil) != (before == nil) {
 				t.Fatalf("B login before Invalidate = %v; want the stale outcome %v", err, before)
 			}

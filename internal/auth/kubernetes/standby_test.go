@@ -17,21 +17,11 @@ func TestStandbyModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		path string
-		want logical.StandbyMode
-	}{
-		{"login", logical.StandbyLocal},
-		{"role/r", logical.StandbyDefault},
-		{"config", logical.StandbyDefault},
-	}
-	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
-			if got := b.StandbyMode(&logical.Request{Operation: logical.UpdateOperation, Path: tt.path}); got != tt.want {
-				t.Errorf("StandbyMode(%q) = %d, want %d", tt.path, got, tt.want)
-			}
-		})
-	}
+	logicaltest.StandbyModes(t, b, map[string]logical.StandbyMode{
+		"login":  logical.StandbyLocal,
+		"role/r": logical.StandbyDefault,
+		"config": logical.StandbyDefault,
+	})
 	if _, ok := any(b).(logical.Invalidator); ok {
 		t.Error("the method implements Invalidator; update this test and its comment")
 	}

@@ -2,54 +2,14 @@ package database
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/storage/inmem"
+	"github.com/cofferdev/coffer/internal/storage/storagetest"
 )
-
-// writeLog wraps a backend and records the key of every write, as the raft
-// backend reports the keys a log entry touched to a standby.
-type writeLog struct {
-	storage.Backend
-	mu   sync.Mutex
-	keys []string
-}
-
-func (w *writeLog) note(keys ...string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.keys = append(w.keys, keys...)
-}
-
-// take returns the recorded keys and forgets them.
-func (w *writeLog) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	k := w.keys
-	w.keys = nil
-	return k
-}
-
-func (w *writeLog) Put(ctx context.Context, e *storage.Entry) error {
-	w.note(e.Key)
-	return w.Backend.Put(ctx, e)
-}
-
-func (w *writeLog) Delete(ctx context.Context, key string) error {
-	w.note(key)
-	return w.Backend.Delete(ctx, key)
-}
-
-func (w *writeLog) Transaction(ctx context.Context, ops []storage.TxnOp) error {
-	for _, op := range ops {
-		w.note(op.Entry.Key)
-	}
-	return w.Backend.Transaction(ctx, ops)
-}
 
 // standby builds a second engine over the storage of an env's engine, as a
 // standby node's copy of the mount.
@@ -95,16 +55,16 @@ func TestInvalidateStandby(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			log := &writeLog{Backend: inmem.New()}
+			log := &storagetest.WriteLog{Backend: inmem.New()}
 			a := newEnvWith(t, log)
 			b := standby(t, log.Backend)
 			if err := credsOn(b); err != nil {
 				t.Fatalf("B creds: %v", err)
 			}
 			before := b.cachedPool("pg")
-			log.take()
+			log.Take()
 			tt.change(t, a)
-			keys := log.take()
+			keys := log.Take()
 			if err := credsOn(b); err != nil {
 				t.Fatalf("B creds before Invalidate = %v; want the stale pool to still work", err)
 			}

@@ -2,52 +2,11 @@ package kv
 
 import (
 	"context"
-	"sync"
 	"testing"
 
 	"github.com/cofferdev/coffer/internal/logical"
-	"github.com/cofferdev/coffer/internal/storage"
+	"github.com/cofferdev/coffer/internal/storage/storagetest"
 )
-
-// writeLog wraps a backend and records the key of every write, as the raft
-// backend reports the keys a log entry touched to a standby.
-type writeLog struct {
-	storage.Backend
-	mu   sync.Mutex
-	keys []string
-}
-
-func (w *writeLog) note(keys ...string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.keys = append(w.keys, keys...)
-}
-
-// take returns the recorded keys and forgets them.
-func (w *writeLog) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	k := w.keys
-	w.keys = nil
-	return k
-}
-
-func (w *writeLog) Put(ctx context.Context, e *storage.Entry) error {
-	w.note(e.Key)
-	return w.Backend.Put(ctx, e)
-}
-
-func (w *writeLog) Delete(ctx context.Context, key string) error {
-	w.note(key)
-	return w.Backend.Delete(ctx, key)
-}
-
-func (w *writeLog) Transaction(ctx context.Context, ops []storage.TxnOp) error {
-	for _, op := range ops {
-		w.note(op.Entry.Key)
-	}
-	return w.Backend.Transaction(ctx, ops)
-}
 
 // cached reports whether the engine's caches hold the metadata and the
 // version-1 data of path.
@@ -80,7 +39,7 @@ func TestInvalidateStandby(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newEnv(t)
-			log := &writeLog{Backend: a.s}
+			log := &storagetest.WriteLog{Backend: a.s}
 			b := &env{t: t, b: newVersioned(a.clock.Now), s: a.s, clock: a.clock}
 			a.s = log
 			a.put("p", map[string]any{"secret": "old"})
@@ -88,9 +47,9 @@ func TestInvalidateStandby(t *testing.T) {
 			if m, d := b.cached("p"); !m || !d {
 				t.Fatalf("B's caches after a read: metadata %v, data %v", m, d)
 			}
-			log.take()
+			log.Take()
 			tt.change(a)
-			keys := log.take()
+			keys := log.Take()
 
 			resp, err := b.do(logical.ReadOperation, "data/p", nil)
 			if err == nil && resp != nil && !resp.NotFound {

@@ -4,60 +4,19 @@ import (
 	"context"
 	"encoding/base64"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cofferdev/coffer/internal/logical"
-	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/storage/inmem"
+	"github.com/cofferdev/coffer/internal/storage/storagetest"
 )
-
-// writeLog wraps a backend and records the key of every write, as the raft
-// backend reports the keys a log entry touched to a standby.
-type writeLog struct {
-	storage.Backend
-	mu   sync.Mutex
-	keys []string
-}
-
-func (w *writeLog) note(keys ...string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.keys = append(w.keys, keys...)
-}
-
-// take returns the recorded keys and forgets them.
-func (w *writeLog) take() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	k := w.keys
-	w.keys = nil
-	return k
-}
-
-func (w *writeLog) Put(ctx context.Context, e *storage.Entry) error {
-	w.note(e.Key)
-	return w.Backend.Put(ctx, e)
-}
-
-func (w *writeLog) Delete(ctx context.Context, key string) error {
-	w.note(key)
-	return w.Backend.Delete(ctx, key)
-}
-
-func (w *writeLog) Transaction(ctx context.Context, ops []storage.TxnOp) error {
-	for _, op := range ops {
-		w.note(op.Entry.Key)
-	}
-	return w.Backend.Transaction(ctx, ops)
-}
 
 // standbyPair returns env A, whose writes are logged, and env B, a second
 // backend over the same storage (a standby node).
-func standbyPair(t *testing.T) (a, b *env, log *writeLog) {
+func standbyPair(t *testing.T) (a, b *env, log *storagetest.WriteLog) {
 	t.Helper()
 	mem := inmem.New()
-	log = &writeLog{Backend: mem}
+	log = &storagetest.WriteLog{Backend: mem}
 	a = newEnv(t)
 	a.s = log
 	a.b = a.open(-1)
@@ -118,9 +77,9 @@ func TestInvalidateStandby(t *testing.T) {
 			if !strings.HasPrefix(v1, "vault:v1:") {
 				t.Fatalf("B encrypt = %q", v1)
 			}
-			log.take()
+			log.Take()
 			tt.change(a)
-			keys := log.take()
+			keys := log.Take()
 			if got := tt.observe(b, v1); !strings.HasPrefix(got, tt.stale) {
 				t.Fatalf("B before Invalidate = %q; want the stale %q", got, tt.stale)
 			}

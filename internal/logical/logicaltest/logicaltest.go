@@ -138,3 +138,15 @@ func (c *Clock) Advance(d time.Duration) {
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
+
+// StandbyModes checks the standby mode a backend reports for update
+// requests on each path; want maps a path to its expected mode.
+func StandbyModes(t *testing.T, b logical.StandbyPather, want map[string]logical.StandbyMode) {
+	t.Helper()
+	for path, mode := range want {
+		got := b.StandbyMode(&logical.Request{Operation: logical.UpdateOperation, Path: path})
+		if got != mode {
+			t.Errorf("StandbyMode(%q) = %d, want %d", path, got, mode)
+		}
+	}
+}

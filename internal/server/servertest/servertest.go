@@ -3,11 +3,10 @@
 package servertest
 
 import (
-	"bytes"
 	"context"
+	"github.com/cofferdev/coffer/internal/logical/logicaltest"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -24,7 +23,7 @@ type Instance struct {
 	RootToken string
 	Keys      [][]byte
 	Client    *vaultapi.Client
-	logs      *syncBuffer
+	logs      *logicaltest.LogBuffer
 }
 
 // Options tune Start.
@@ -37,24 +36,6 @@ type Options struct {
 	Config *config.Config
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // Start runs a server on a free loopback port with debug logging captured,
 // initialised and unsealed unless opts say otherwise, with KV v2 at secret/.
 // The server stops when the test ends.
@@ -64,7 +45,7 @@ func Start(t testing.TB, opts Options) *Instance {
 	if cfg == nil {
 		cfg = config.DevConfig("127.0.0.1:0")
 	}
-	logs := &syncBuffer{}
+	logs := &logicaltest.LogBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx := context.Background()
 	srv, err := server.Start(ctx, cfg, logger)
