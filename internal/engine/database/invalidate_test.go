@@ -152,3 +152,23 @@ func TestInvalidateDoesNotWaitForConnect(t *testing.T) {
 		t.Fatal("Invalidate did not bump the pool generation: a pool opened meanwhile would be cached")
 	}
 }
+
+// TestStandbyStartsNoRotationLoop: a standby's copy of the mount must not
+// rotate static roles or settle the rotation journal (the active node's
+// copy does), so its loop is never started.
+func TestStandbyStartsNoRotationLoop(t *testing.T) {
+	for _, standby := range []bool{false, true} {
+		b := newBackend(&logical.BackendConfig{Storage: inmem.New(), MountPath: "database/", Standby: standby}, time.Hour, time.Now)
+		select {
+		case <-b.done:
+			if !standby {
+				t.Error("the active copy's rotation loop is not running")
+			}
+		default:
+			if standby {
+				t.Error("a standby's copy runs the rotation loop")
+			}
+		}
+		b.Cleanup(context.Background())
+	}
+}

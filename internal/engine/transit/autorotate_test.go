@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/storage/inmem"
 )
 
 func TestAutoRotation(t *testing.T) {
@@ -140,5 +141,22 @@ func TestNoKeyMaterialInLogsOrErrors(t *testing.T) {
 	}
 	if len(errs) != 3 {
 		t.Fatalf("errors = %v", errs)
+	}
+}
+
+// TestStandbyStartsNoRotation: a standby's copy of the mount must not
+// rotate keys (its writes would be refused; the active node's copy
+// rotates), so it starts no ticker.
+func TestStandbyStartsNoRotation(t *testing.T) {
+	for _, standby := range []bool{false, true} {
+		b, err := New(context.Background(), &logical.BackendConfig{Storage: inmem.New(), MountPath: "transit/", Standby: standby},
+			Options{RotateCheckInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if started := b.cancel != nil; started == standby {
+			t.Errorf("standby=%v: rotation task started=%v", standby, started)
+		}
+		b.Cleanup(context.Background())
 	}
 }
