@@ -44,6 +44,13 @@ func (n *haNode) client(t *testing.T, token string) *vaultapi.Client {
 // startHANodes starts n raft nodes sharing a static seal, each with
 // retry_join pointing at the others, none initialized yet.
 func startHANodes(t *testing.T, n int) []*haNode {
+	return startHANodesWith(t, n, true)
+}
+
+// startHANodesWith starts n raft nodes, none initialized yet. With
+// autoJoin they share a static seal and retry_join each other; without,
+// they use Shamir and join only when told to.
+func startHANodesWith(t *testing.T, n int, autoJoin bool) []*haNode {
 	t.Helper()
 	dir := t.TempDir()
 	tlsFiles := servertest.WriteTLSFiles(t, dir)
@@ -66,10 +73,12 @@ func startHANodes(t *testing.T, n int) []*haNode {
 		cfg.Listeners = []config.Listener{l}
 		cfg.APIAddr = "https://" + apiPorts[i]
 		cfg.ClusterAddr = "https://" + servertest.FreePort(t)
-		cfg.Seal = &config.Seal{Type: "static", Options: map[string]string{"key_file": keyFile}}
 		var joins []config.RetryJoin
+		if autoJoin {
+			cfg.Seal = &config.Seal{Type: "static", Options: map[string]string{"key_file": keyFile}}
+		}
 		for j := range nodes {
-			if j != i {
+			if j != i && autoJoin {
 				joins = append(joins, config.RetryJoin{LeaderAPIAddr: "https://" + apiPorts[j], LeaderCACertFile: tlsFiles.CAFile})
 			}
 		}
@@ -313,6 +322,82 @@ func testHAStepDown(t *testing.T, nodes []*haNode, clients []*vaultapi.Client) {
 	for i, c := range clients {
 		if got, err := c.KVv2("secret").Get(ctx, "after-step-down"); err != nil || got.Data["v"] != "ok" {
 			t.Fatalf("node %d after step-down: %v %v", i, got, err)
+		}
+	}
+}
+
+// TestHAJoinWithShamir: a node without retry_join joins through
+// sys/storage/raft/join (the Vault client's RaftJoin), then needs the
+// cluster's unseal keys: wrong shares are refused, the right ones finish
+// the join and it serves the cluster's data as a standby.
+func TestHAJoinWithShamir(t *testing.T) {
+	ctx := context.Background()
+	nodes := startHANodesWith(t, 2, false)
+	res, err := nodes[0].in.Server.Core.Initialize(ctx, core.InitParams{SecretShares: 3, SecretThreshold: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range res.Keys[:2] {
+		if err := nodes[0].in.Server.Core.Unseal(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := nodes[0].client(t, res.RootToken), nodes[1].client(t, res.RootToken)
+	if err := a.Sys().Mount("secret", &vaultapi.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.KVv2("secret").Put(ctx, "shared", map[string]any{"v": "from-a"}); err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(nodes[0].ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined, err := b.Sys().RaftJoin(&vaultapi.RaftJoinRequest{LeaderAPIAddr: nodes[0].cfg.APIAddr, LeaderCACert: string(caPEM)})
+	if err != nil || !joined.Joined {
+		t.Fatalf("raft join: %+v %v", joined, err)
+	}
+	st, err := b.Sys().SealStatus()
+	if err != nil || !st.Sealed || st.T != 2 || st.N != 3 {
+		t.Fatalf("a joining node reports the cluster's threshold: %+v %v", st, err)
+	}
+	// A share of another cluster is refused and the join still waits.
+	other := make([]byte, len(res.Keys[0]))
+	_, _ = rand.Read(other)
+	if _, err := b.Sys().Unseal(hex.EncodeToString(other)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Sys().Unseal(hex.EncodeToString(res.Keys[2])); err == nil {
+		t.Fatal("a wrong combination of shares finished the join")
+	}
+	for _, k := range res.Keys[1:] {
+		if st, err = b.Sys().Unseal(hex.EncodeToString(k)); err != nil {
+			t.Fatalf("unseal to join: %v\n%s", err, nodes[1].in.Logs())
+		}
+	}
+	if st.Sealed {
+		t.Fatalf("the joined node is still sealed: %+v", st)
+	}
+	got, err := b.KVv2("secret").Get(ctx, "shared")
+	if err != nil || got.Data["v"] != "from-a" {
+		t.Fatalf("read on the joined node: %v %v", got, err)
+	}
+	// The second join is refused: it is a member now.
+	if _, err := b.Sys().RaftJoin(&vaultapi.RaftJoinRequest{LeaderAPIAddr: nodes[0].cfg.APIAddr}); err == nil {
+		t.Fatal("a member joined again")
+	}
+	nodesStatus, err := a.Logical().Read("sys/ha-status")
+	if err != nil || nodesStatus == nil {
+		t.Fatal(err)
+	}
+	list, _ := nodesStatus.Data["nodes"].([]any)
+	if len(list) != 2 {
+		t.Fatalf("ha-status lists %d nodes: %v", len(list), nodesStatus.Data)
+	}
+	for _, n := range list {
+		m := n.(map[string]any)
+		if m["api_address"] == "" {
+			t.Errorf("ha-status has no api_address for %v", m["node_id"])
 		}
 	}
 }

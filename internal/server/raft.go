@@ -19,10 +19,6 @@ import (
 	"github.com/cofferdev/coffer/internal/storage/raft"
 )
 
-// raftStartTimeout bounds how long start-up waits for a node that
-// bootstraps a new cluster to lead it.
-const raftStartTimeout = 30 * time.Second
-
 // raftNode is the server's side of a raft node: the storage, and the hooks
 // raft calls before the core exists (bound once it does).
 type raftNode struct {
@@ -36,12 +32,12 @@ type raftNode struct {
 	rpc   atomic.Pointer[http.Handler]
 }
 
-// openRaft opens raft storage. A node with no raft state bootstraps a
-// one-member cluster at once unless retry_join is configured; with
-// retry_join it waits to join a cluster (or for sys/init, which
-// bootstraps one). The node's cluster certificate comes from its data
-// directory; a node without one has no identity until it joins, or until
-// it first becomes active and issues itself one from the cluster CA.
+// openRaft opens raft storage. A node with no raft state waits: sys/init
+// bootstraps a new one-member cluster on it, while retry_join or
+// sys/storage/raft/join make it join an existing one. The node's cluster
+// certificate comes from its data directory; a node without one has no
+// identity until it joins, or until it first becomes active and issues
+// itself one from the cluster CA.
 func openRaft(sc config.Storage, clusterAddr string, logger *slog.Logger) (*raftNode, error) {
 	nodeID := sc.Options["node_id"]
 	if nodeID == "" {
@@ -75,35 +71,31 @@ func openRaft(sc config.Storage, clusterAddr string, logger *slog.Logger) (*raft
 	if err != nil {
 		return nil, err
 	}
-	if len(sc.RetryJoin) > 0 {
-		return n, nil
-	}
-	if err := n.bootstrapAlone(); err != nil {
+	if err := n.waitSoleLeader(); err != nil {
 		_ = n.backend.Close()
 		return nil, err
 	}
 	return n, nil
 }
 
-// bootstrapAlone makes a node without raft state the one member of a new
-// cluster and waits until it leads it.
-func (n *raftNode) bootstrapAlone() error {
+// soleLeaderTimeout bounds how long start-up waits for a one-member
+// cluster's node to elect itself.
+const soleLeaderTimeout = 30 * time.Second
+
+// waitSoleLeader waits, on a node that is the only member of its cluster,
+// until it leads, so a single node serves as soon as it is unsealed.
+func (n *raftNode) waitSoleLeader() error {
 	b := n.backend
-	if err := b.Bootstrap(); err != nil {
-		return fmt.Errorf("server: bootstrap raft: %w", err)
+	peers, err := b.Peers()
+	if err != nil || len(peers) != 1 || peers[0].ID != b.NodeID() {
+		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), raftStartTimeout)
-	defer cancel()
+	deadline := time.Now().Add(soleLeaderTimeout)
 	for !b.IsLeader() {
-		peers, err := b.Peers()
-		if err == nil && len(peers) > 1 {
-			return nil // a member of a larger cluster: it need not lead
+		if time.Now().After(deadline) {
+			return fmt.Errorf("server: raft node %s, the only member of its cluster, did not become leader within %s", b.NodeID(), soleLeaderTimeout)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("server: raft node %s did not become leader within %s", b.NodeID(), raftStartTimeout)
-		case <-time.After(20 * time.Millisecond):
-		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	return nil
 }
