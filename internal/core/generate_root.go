@@ -43,6 +43,9 @@ func (c *Core) GenerateRootInit(ctx context.Context, otp string) (*GenerateRootS
 	if c.Sealed() {
 		return nil, logical.ErrSealed
 	}
+	if err := c.requireActive(ctx, "generate-root"); err != nil {
+		return nil, err
+	}
 	_, cur, err := c.currentKeyConfig(ctx)
 	if err != nil {
 		return nil, err

@@ -202,6 +202,19 @@ func (c *Core) Standby() bool {
 	return !st.active
 }
 
+// requireActive refuses an operation that writes the seal's own records
+// (rekey, generate-root) on a standby: they are node-local endpoints, not
+// forwarded, so the operator is told where the active node is.
+func (c *Core) requireActive(ctx context.Context, op string) error {
+	if !c.Standby() {
+		return nil
+	}
+	if s := c.HAStatus(ctx); s.LeaderAPIAddr != "" {
+		return logical.InvalidRequest("this node is a standby: run %s against the active node, %s", op, s.LeaderAPIAddr)
+	}
+	return logical.InvalidRequest("this node is a standby: run %s against the active node", op)
+}
+
 // HAStatus describes this node's place in the cluster for sys/leader,
 // sys/health and sys/ha-status.
 type HAStatus struct {

@@ -54,6 +54,9 @@ func (c *Core) RekeyInit(ctx context.Context, shares, threshold int) (*RekeyStat
 	if c.Sealed() {
 		return nil, logical.ErrSealed
 	}
+	if err := c.requireActive(ctx, "rekey"); err != nil {
+		return nil, err
+	}
 	c.sealLock.Lock()
 	defer c.sealLock.Unlock()
 	if c.rekey != nil {

@@ -382,6 +382,12 @@ func TestHAJoinWithShamir(t *testing.T) {
 	if err != nil || got.Data["v"] != "from-a" {
 		t.Fatalf("read on the joined node: %v %v", got, err)
 	}
+	// Rekey writes the seal's records: a standby refuses it and names the
+	// active node.
+	if _, err := b.Sys().RekeyInit(&vaultapi.RekeyInitRequest{SecretShares: 3, SecretThreshold: 2}); err == nil ||
+		!strings.Contains(err.Error(), nodes[0].cfg.APIAddr) {
+		t.Fatalf("rekey on a standby: %v", err)
+	}
 	// The second join is refused: it is a member now.
 	if _, err := b.Sys().RaftJoin(&vaultapi.RaftJoinRequest{LeaderAPIAddr: nodes[0].cfg.APIAddr}); err == nil {
 		t.Fatal("a member joined again")
