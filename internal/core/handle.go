@@ -9,6 +9,7 @@ import (
 	"github.com/cofferdev/coffer/internal/identity"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/policy"
+	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/token"
 )
 
@@ -60,7 +61,13 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 		return c.handleStandby(ctx, req)
 	}
 	defer release()
-	return c.handle(ctx, st, req)
+	resp, err := c.handle(ctx, st, req)
+	if err != nil && c.ha != nil && errors.Is(err, storage.ErrReadOnly) {
+		// Leadership moved while the request ran: its writes were refused
+		// before reaching the log, so the new active node can take it.
+		return nil, logical.ErrForward
+	}
+	return resp, err
 }
 
 func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Request) (*logical.Response, error) {
