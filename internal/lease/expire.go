@@ -130,6 +130,9 @@ func (m *Manager) processBatch(ctx context.Context, batch []indexEntry) int {
 		sem    = make(chan struct{}, m.opts.Workers)
 	)
 	for _, e := range batch {
+		if err := m.opts.pace(ctx); err != nil {
+			break // stopping: the rest stay due and are picked up after restart
+		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Revoker is what the manager needs from the core: it sends the engine that
@@ -47,13 +49,24 @@ type Options struct {
 	// Workers is how many revocations run at once (default 8). It bounds
 	// the share of the machine a mass expiry takes from other requests.
 	Workers int
+	// RevocationRate bounds how many expired leases are revoked per second
+	// (default 1000; negative: no bound). A mass expiry (thousands of
+	// leases due in the same second) then spreads over a few seconds
+	// instead of taking the machine from the requests being served.
+	RevocationRate float64
 	// AfterFunc schedules f after d (default time.AfterFunc); tests inject
 	// a fake clock's.
 	AfterFunc func(d time.Duration, f func()) Timer
+
+	// pace waits for the next revocation slot; built from RevocationRate.
+	pace func(ctx context.Context) error
 }
 
-// defaultWorkers is Options.Workers' default.
-const defaultWorkers = 8
+// Defaults of Options.Workers and Options.RevocationRate.
+const (
+	defaultWorkers        = 8
+	defaultRevocationRate = 1000
+)
 
 func (o Options) withDefaults() Options {
 	if o.Now == nil {
@@ -79,6 +92,16 @@ func (o Options) withDefaults() Options {
 	}
 	if o.AfterFunc == nil {
 		o.AfterFunc = func(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+	}
+	if o.RevocationRate == 0 {
+		o.RevocationRate = defaultRevocationRate
+	}
+	if o.pace == nil {
+		o.pace = func(context.Context) error { return nil }
+		if o.RevocationRate > 0 {
+			lim := rate.NewLimiter(rate.Limit(o.RevocationRate), o.Workers)
+			o.pace = lim.Wait
+		}
 	}
 	return o
 }

@@ -87,3 +87,61 @@ func TestExpiryWorkersBoundConcurrency(t *testing.T) {
 		})
 	}
 }
+
+// TestExpiryIsPaced checks that every revocation of a mass expiry first
+// waits for a slot of the revocation rate, and that the leases whose slot
+// never comes stay due (they are revoked later, not dropped).
+func TestExpiryIsPaced(t *testing.T) {
+	clock := newClock()
+	rev := &blockingRevoker{release: make(chan struct{})}
+	close(rev.release)
+	slots := make(chan struct{}, 100)
+	opts := Options{Now: clock.Now, AfterFunc: clock.AfterFunc}
+	opts.pace = func(ctx context.Context) error {
+		select {
+		case <-slots:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	view := storage.NewView(inmem.New(), "sys/expire/")
+	m := New(view, rev, opts)
+	ctx := context.Background()
+	const leases, allowed = 10, 4
+	for range leases {
+		if _, err := m.Register(ctx, &Lease{MountPoint: "database/", Path: "creds/r", TTL: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Minute)
+	for range allowed {
+		slots <- struct{}{}
+	}
+	waitFor(t, "the paced revocations", func() bool { _, _, d := rev.state(); return d == allowed })
+	m.Stop()
+	if _, _, d := rev.state(); d != allowed {
+		t.Fatalf("%d revocations ran with %d slots", d, allowed)
+	}
+	left, err := m.List(ctx, "database/creds/r/")
+	if err != nil || len(left) != leases-allowed {
+		t.Fatalf("%d leases left after a paced, stopped expiry (want %d): %v", len(left), leases-allowed, err)
+	}
+}
+
+// TestDefaultRevocationRate: unset means the default rate, negative means
+// no pacing at all.
+func TestDefaultRevocationRate(t *testing.T) {
+	if got := (Options{}).withDefaults().RevocationRate; got != defaultRevocationRate {
+		t.Fatalf("default rate %v", got)
+	}
+	o := Options{RevocationRate: -1}.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := o.pace(ctx); err != nil {
+		t.Fatalf("an unpaced manager waited: %v", err)
+	}
+}
