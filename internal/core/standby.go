@@ -26,7 +26,9 @@ func (c *Core) handleStandby(ctx context.Context, req *logical.Request) (*logica
 	if mode == logical.StandbyForward || (!read && mode != logical.StandbyLocal) {
 		return nil, logical.ErrForward
 	}
-	if read && !req.StaleOK {
+	if !req.StaleOK {
+		// Whatever is served here (reads, and logins or cryptography on
+		// StandbyLocal paths) sees every write acknowledged before it began.
 		// Outside the state lock: waiting for the log to apply must never
 		// hold up a role change (which takes the lock for writing).
 		if err := c.ha.ha.ConsistentRead(ctx); err != nil {

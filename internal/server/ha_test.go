@@ -208,6 +208,7 @@ func TestHACluster(t *testing.T) {
 		t.Errorf("standby 2 did not forward the write")
 	}
 	t.Run("invalidation", func(t *testing.T) { testHAInvalidation(t, nodes, clients) })
+	t.Run("batch-login", func(t *testing.T) { testHABatchLogin(t, nodes, clients) })
 	t.Run("health", func(t *testing.T) { testHAHealth(t, clients) })
 	t.Run("step-down", func(t *testing.T) { testHAStepDown(t, nodes, clients) })
 }
@@ -404,6 +405,58 @@ func TestHAJoinWithShamir(t *testing.T) {
 		m := n.(map[string]any)
 		if m["api_address"] == "" {
 			t.Errorf("ha-status has no api_address for %v", m["node_id"])
+		}
+	}
+}
+
+// testHABatchLogin: a login that issues a batch token writes nothing, so a
+// standby serves it itself (once the entity exists), and the token works
+// on every node.
+func testHABatchLogin(t *testing.T, nodes []*haNode, clients []*vaultapi.Client) {
+	ctx := context.Background()
+	active := activeIndex(t, clients)
+	standby := (active + 1) % len(nodes)
+	a := clients[active]
+	if err := a.Sys().EnableAuthWithOptions("approle", &vaultapi.EnableAuthOptions{Type: "approle"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Logical().Write("auth/approle/role/ci", map[string]any{"token_type": "batch", "token_policies": "default"}); err != nil {
+		t.Fatal(err)
+	}
+	rid, err := a.Logical().Read("auth/approle/role/ci/role-id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sid, err := a.Logical().Write("auth/approle/role/ci/secret-id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := map[string]any{"role_id": rid.Data["role_id"], "secret_id": sid.Data["secret_id"]}
+	s := nodes[standby].client(t, "")
+	login := func() string {
+		t.Helper()
+		out, err := s.Logical().WriteWithContext(ctx, "auth/approle/login", creds)
+		if err != nil || out.Auth == nil {
+			t.Fatalf("login on the standby: %v %v", out, err)
+		}
+		return out.Auth.ClientToken
+	}
+	login() // the first login creates the entity: that write goes to the active node
+	forwarded := func() int {
+		return strings.Count(nodes[standby].in.Logs(), `forwarded to the active node" method=PUT path=/v1/auth/approle/login`)
+	}
+	before := forwarded()
+	tok := login()
+	if !strings.HasPrefix(tok, "hvb.") {
+		t.Fatalf("not a batch token: %q", tok)
+	}
+	if after := forwarded(); after != before {
+		t.Fatalf("the standby forwarded a batch login (%d -> %d)", before, after)
+	}
+	for i := range nodes {
+		c := nodes[i].client(t, tok)
+		if _, err := c.Auth().Token().LookupSelf(); err != nil {
+			t.Fatalf("batch token from the standby on node %d: %v", i, err)
 		}
 	}
 }
