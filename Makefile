@@ -9,7 +9,7 @@ PKGS        := ./...
 TEST_FLAGS  ?= -race -count=1 -timeout 20m
 FUZZTIME    ?= 15s
 
-.PHONY: all build deps test lint vet fmt-check staticcheck unit fuzz bench bench-go bench-load bench-leases clean
+.PHONY: all build deps test lint vet fmt-check staticcheck unit fuzz bench bench-go bench-load bench-leases bench-cluster clean
 
 all: build
 
@@ -91,6 +91,13 @@ bench-load: build
 ## scripts/bench-lease-expiry.sh for the method and its other knobs.
 bench-leases: build
 	@scripts/bench-lease-expiry.sh
+
+## bench-cluster: issue 4's read benchmark: kv-read on one raft node, then on
+## a 3-node cluster's active node, a standby (consistent and stale reads) and
+## all three nodes at once; see scripts/bench-cluster.sh for the method and
+## its knobs (DURATION=10s WARMUP=2s CONCURRENCY=16,64 PORT_BASE=18310).
+bench-cluster:
+	@scripts/bench-cluster.sh
 
 clean:
 	rm -rf bin

@@ -29,6 +29,7 @@ const maxErrorBody = 4 << 10
 type Target struct {
 	base   string // scheme://host:port/v1/
 	token  string
+	header http.Header // extra headers on every request; never modified
 	client *http.Client
 }
 
@@ -60,6 +61,31 @@ func newTarget(base, token string, tc *tls.Config, maxConns int) *Target {
 	}
 	return &Target{base: base + "/v1/", token: token,
 		client: &http.Client{Transport: transport, Timeout: time.Minute}}
+}
+
+// WithHeader returns a Target that sends the same requests as t over the
+// same connections, plus every header in h (for example from ParseHeaders)
+// on each request: workload requests and Fetch alike. The token and the
+// body's Content-Type are still set per request. h is copied.
+func (t *Target) WithHeader(h http.Header) *Target {
+	c := *t
+	c.header = h.Clone()
+	return &c
+}
+
+// newRequest builds a request to path with t's extra headers and token.
+func (t *Target) newRequest(ctx context.Context, method, path, token string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, t.base+path, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s /v1/%s: %w", method, path, err)
+	}
+	for name, values := range t.header {
+		req.Header[name] = values
+	}
+	if token != "" && token != NoToken {
+		req.Header["X-Vault-Token"] = []string{token}
+	}
+	return req, nil
 }
 
 // clientTLS builds TLS 1.2+ client settings from cfg, as apiclient does.
@@ -112,16 +138,13 @@ func (t *Target) Do(ctx context.Context, op Op) error {
 	if op.Body != nil {
 		body = bytes.NewReader(op.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, op.Method, t.base+op.Path, body)
-	if err != nil {
-		return fmt.Errorf("%s /v1/%s: %w", op.Method, op.Path, err)
-	}
 	tok := t.token
 	if op.Token != "" {
 		tok = op.Token
 	}
-	if tok != "" && tok != NoToken {
-		req.Header["X-Vault-Token"] = []string{tok}
+	req, err := t.newRequest(ctx, op.Method, op.Path, tok, body)
+	if err != nil {
+		return err
 	}
 	if op.Body != nil {
 		req.Header["Content-Type"] = []string{"application/json"}
@@ -153,12 +176,9 @@ func (t *Target) TLS() bool { return strings.HasPrefix(t.base, "https://") }
 
 // Fetch sends op and returns the body of its 2xx response.
 func (t *Target) Fetch(ctx context.Context, op Op) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, op.Method, t.base+op.Path, nil)
+	req, err := t.newRequest(ctx, op.Method, op.Path, t.token, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s /v1/%s: %w", op.Method, op.Path, err)
-	}
-	if t.token != "" {
-		req.Header["X-Vault-Token"] = []string{t.token}
+		return nil, err
 	}
 	resp, err := t.client.Do(req)
 	if err != nil {

@@ -17,6 +17,7 @@ type benchFlags struct {
 	duration, warmup time.Duration
 	concurrency      string
 	repeat           int
+	headers          []string
 	params           bench.Params
 }
 
@@ -37,6 +38,11 @@ JWT); their roles issue -token-type tokens (batch by default: nothing is
 written per login). They fail with "auth method not mounted" on servers
 without the method.
 
+-header "Name: value" (repeatable) adds a header to every measured request
+sent to the server, e.g. "X-Coffer-Consistency: stale" to read from a Coffer
+standby without waiting for the active node's commit index. Workload setup
+and cleanup requests go without it.
+
 "coffer bench ceiling" also measures a bare net/http server that returns the
 bytes of a KV v2 read over the same TLS settings, and prints each workload's
 throughput as a share of it.`,
@@ -44,7 +50,8 @@ throughput as a share of it.`,
   coffer bench -duration=10s -warmup=2s -concurrency=1,16,64 kv-read kv-write
   coffer bench -keys=1000 -read-ratio=0.8 -format=json kv-mixed
   coffer bench ceiling -concurrency=16 kv-read
-  coffer bench -concurrency=16 -token-type=service login-approle login-jwt`,
+  coffer bench -concurrency=16 -token-type=service login-approle login-jwt
+  coffer bench -header "X-Coffer-Consistency: stale" -concurrency=16,64 kv-read`,
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			return a.runBench(cmd, f, args, false)
 		}),
@@ -71,6 +78,7 @@ the ceiling at each concurrency.`,
 	pf.IntVar(&f.params.Keys, "keys", f.params.Keys, "number of distinct KV secrets")
 	pf.Float64Var(&f.params.ReadRatio, "read-ratio", f.params.ReadRatio, "share of kv-mixed requests that are reads (0..1)")
 	pf.StringVar(&f.params.TokenType, "token-type", f.params.TokenType, "token type the login workloads' roles issue: batch or service")
+	pf.StringArrayVar(&f.headers, "header", nil, `extra "Name: value" header on every measured request (repeatable)`)
 	return a.addAPIFlags(cmd)
 }
 
@@ -89,6 +97,10 @@ func (a *app) runBench(cmd *cobra.Command, f *benchFlags, names []string, withCe
 	conc, err := bench.ParseConcurrency(f.concurrency)
 	if err != nil {
 		return usageError(cmd, "%v", err)
+	}
+	headers, err := bench.ParseHeaders(f.headers)
+	if err != nil {
+		return usageError(cmd, "-header: %v", err)
 	}
 	if len(names) == 0 {
 		names = []string{"kv-read"}
@@ -111,6 +123,9 @@ func (a *app) runBench(cmd *cobra.Command, f *benchFlags, names []string, withCe
 		return fmt.Errorf("client: %w", err)
 	}
 	defer target.Close()
+	if headers != nil {
+		target = target.WithHeader(headers)
+	}
 	if f.repeat < 1 || f.repeat > 100 {
 		return usageError(cmd, "-repeat %d: want 1..100", f.repeat)
 	}

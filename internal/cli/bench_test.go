@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -79,6 +83,13 @@ path "bench-*" { capabilities = ["create", "read", "update", "delete", "list"] }
 		{"bad repeat", []string{"bench", "-repeat=0"}, exitUsage, nil, ""},
 		{"unknown workload", []string{"bench", "kv-nope"}, exitUsage, nil, ""},
 		{"yaml is not a bench format", []string{"bench", "-format=yaml"}, exitUsage, nil, ""},
+		{"header without a colon", []string{"bench", "-header", "X-Coffer-Consistency stale"}, exitUsage,
+			func(t *testing.T, _, stderr string) {
+				if !strings.Contains(stderr, "invalid header") {
+					t.Errorf("stderr lacks the header error:\n%s", stderr)
+				}
+			}, ""},
+		{"header the bench sets itself", []string{"bench", "-header", "X-Vault-Token: x"}, exitUsage, nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,4 +109,55 @@ path "bench-*" { capabilities = ["create", "read", "update", "delete", "list"] }
 		})
 	}
 	in.CheckNoLeaks(t, in.RootToken)
+}
+
+// TestBenchHeader runs token-lookup with -header against a server that
+// records what it receives: every measured request carries each header
+// with all its values; the setup and cleanup requests do not.
+func TestBenchHeader(t *testing.T) {
+	var (
+		mu              sync.Mutex
+		lookups, others []http.Header
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch r.URL.Path {
+		case "/v1/auth/token/lookup-self":
+			lookups = append(lookups, r.Header.Clone())
+		case "/v1/auth/token/create":
+			others = append(others, r.Header.Clone())
+			_, _ = w.Write([]byte(`{"auth":{"client_token":"hvs.bench"}}`))
+			return
+		default:
+			others = append(others, r.Header.Clone())
+		}
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(srv.Close)
+	env := map[string]string{"COFFER_ADDR": srv.URL, "COFFER_TOKEN": "root"}
+	args := []string{"bench", "-duration=100ms", "-warmup=0s", "-concurrency=2", "-format=json",
+		"-header", "X-Coffer-Consistency: stale", "-header", "x-bench-tag: a, b", "--header=X-Bench-Tag:c", "token-lookup"}
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] }); code != 0 {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lookups) == 0 || len(others) != 2 {
+		t.Fatalf("server saw %d lookups and %d setup/cleanup requests, want some and 2", len(lookups), len(others))
+	}
+	for i, h := range lookups {
+		if !slices.Equal(h["X-Coffer-Consistency"], []string{"stale"}) || !slices.Equal(h["X-Bench-Tag"], []string{"a, b", "c"}) {
+			t.Fatalf("lookup %d headers: consistency %q, tag %q", i, h["X-Coffer-Consistency"], h["X-Bench-Tag"])
+		}
+		if h.Get("X-Vault-Token") != "hvs.bench" {
+			t.Fatalf("lookup %d sent token %q, want the workload's", i, h.Get("X-Vault-Token"))
+		}
+	}
+	for i, h := range others {
+		if h.Get("X-Coffer-Consistency") != "" || h.Get("X-Bench-Tag") != "" {
+			t.Errorf("setup/cleanup request %d carried the extra headers: %v", i, h)
+		}
+	}
 }
