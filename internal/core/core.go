@@ -102,6 +102,9 @@ type Core struct {
 	apiAddr, clusterDir string
 	// pilot runs autopilot while this node is active; nil without raft.
 	pilot *pilot
+	// keptCluster holds this cluster's CA and node records across a forced
+	// snapshot restore, until the node is active again (sealLock).
+	keptCluster map[string][]byte
 }
 
 // unsealedState is everything that exists only while the core is unsealed.

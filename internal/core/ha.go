@@ -50,6 +50,10 @@ type haState struct {
 	rebuild atomic.Bool
 	// activeSince is when this node last became active (unix nanoseconds).
 	activeSince atomic.Int64
+	// autoUnseal is set while an auto-sealed node waits for its storage to
+	// hold the root key (raft replaying its log after a crash, or a join
+	// in progress); the HA loop keeps trying to unseal it.
+	autoUnseal atomic.Bool
 
 	invalMu      sync.Mutex
 	invalPending []string
@@ -94,7 +98,24 @@ func (c *Core) RunHA(ctx context.Context) {
 		case <-c.ha.wake:
 		case <-t.C:
 		}
+		c.retryAutoUnseal(ctx)
 		c.reconcileRole(ctx)
+	}
+}
+
+// retryAutoUnseal unseals an auto-sealed node whose first attempt found no
+// root key in storage yet. An operator's seal stops the retries.
+func (c *Core) retryAutoUnseal(ctx context.Context) {
+	if c.autoSeal == nil || !c.ha.autoUnseal.Load() || !c.barrier.Sealed() {
+		return
+	}
+	err := c.UnsealAuto(ctx)
+	switch {
+	case err == nil:
+		c.ha.autoUnseal.Store(false)
+	case errors.Is(err, logical.ErrNotInitialized):
+	default:
+		c.logger.Warn("core: auto unseal failed; retrying", "error", err)
 	}
 }
 
@@ -111,6 +132,18 @@ func (c *Core) reconcileRole(ctx context.Context) {
 	}
 	active := c.activeRole()
 	rebuild := c.ha.rebuild.Swap(false)
+	if rebuild {
+		// A snapshot may have replaced the keyring (a restore, possibly of
+		// another cluster's data): keep going only if it still opens.
+		if err := c.barrier.ReloadKeyring(ctx); err != nil {
+			c.logger.Warn("core: the replicated keyring no longer opens with this node's root key (a snapshot of another cluster was restored?); sealing: unseal with that cluster's keys", "error", err)
+			if c.autoSeal != nil {
+				c.ha.autoUnseal.Store(true)
+			}
+			c.sealLocked(ctx)
+			return
+		}
+	}
 	c.stateLock.RLock()
 	st := c.unsealed
 	c.stateLock.RUnlock()

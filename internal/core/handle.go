@@ -60,6 +60,26 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 		release()
 		return c.handleStandby(ctx, req)
 	}
+	if c.ha != nil && isRead(req.Operation) && !req.StaleOK {
+		// Even the active node confirms it still leads before a read, so a
+		// leader cut off from the others (not knowing yet that it was
+		// deposed) never answers from stale state. Outside the state lock,
+		// as on standbys.
+		release()
+		if err := c.ha.ha.ConsistentRead(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, logical.ErrForward
+		}
+		if st, release, err = c.state(); err != nil {
+			return nil, err
+		}
+		if !st.active {
+			release()
+			return c.handleStandby(ctx, req)
+		}
+	}
 	defer release()
 	resp, err := c.handle(ctx, st, req)
 	if err != nil && c.ha != nil && errors.Is(err, storage.ErrReadOnly) {
@@ -68,6 +88,10 @@ func (c *Core) HandleRequest(ctx context.Context, req *logical.Request) (*logica
 		return nil, logical.ErrForward
 	}
 	return resp, err
+}
+
+func isRead(op logical.Operation) bool {
+	return op == logical.ReadOperation || op == logical.ListOperation
 }
 
 func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Request) (*logical.Response, error) {

@@ -292,6 +292,10 @@ func (c *Core) UnsealAuto(ctx context.Context) error {
 	}
 	e, err := c.physical.Get(ctx, rootKeyKey)
 	if errors.Is(err, storage.ErrNotFound) {
+		if c.ha != nil {
+			// Raft may still be replaying the log that holds it.
+			c.ha.autoUnseal.Store(true)
+		}
 		return logical.ErrNotInitialized
 	}
 	if err != nil {
@@ -331,6 +335,9 @@ func (c *Core) unsealWithRootKey(ctx context.Context, rootKey []byte) error {
 // Seal seals the core: background work stops, backends are cleaned up and
 // the barrier forgets its keys.
 func (c *Core) Seal(ctx context.Context) {
+	if c.ha != nil {
+		c.ha.autoUnseal.Store(false)
+	}
 	c.sealLock.Lock()
 	defer c.sealLock.Unlock()
 	c.sealLocked(ctx)

@@ -22,7 +22,7 @@ func (c *Core) handleStandby(ctx context.Context, req *logical.Request) (*logica
 	}
 	mode := st.standbyMode(req)
 	release()
-	read := req.Operation == logical.ReadOperation || req.Operation == logical.ListOperation
+	read := isRead(req.Operation)
 	if mode == logical.StandbyForward || (!read && mode != logical.StandbyLocal) {
 		return nil, logical.ErrForward
 	}

@@ -193,6 +193,8 @@ func (c *Core) raftSnapshotRestore(ctx context.Context, req *logical.Request, fo
 		if err := c.checkSnapshotTag(a); err != nil {
 			return nil, err
 		}
+	} else if err := c.keepClusterIdentity(ctx); err != nil {
+		return nil, err
 	}
 	c.barrier.Seal()
 	handedOff = true

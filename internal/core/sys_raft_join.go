@@ -199,6 +199,9 @@ func (c *Core) becomeActive(ctx context.Context) error {
 	if err != nil {
 		return nil
 	}
+	if err := c.restoreClusterIdentity(ctx); err != nil {
+		return err
+	}
 	ca, _, err := cluster.LoadOrCreateCA(ctx, c.barrier)
 	if err != nil {
 		return err
@@ -229,4 +232,60 @@ func (c *Core) becomeActive(ctx context.Context) error {
 		return err
 	}
 	return c.putNodeRecord(ctx, want)
+}
+
+// keepClusterIdentity remembers, before a forced restore replaces the
+// barrier with another cluster's data, this cluster's CA and node records:
+// the nodes' certificates come from this CA, so the cluster port keeps
+// working only if the restored data keeps it too. They are held in memory
+// until the node is unsealed again and becomes active (sealLock held).
+func (c *Core) keepClusterIdentity(ctx context.Context) error {
+	keep := map[string][]byte{}
+	if e, err := c.barrier.Get(ctx, cluster.CAKey); err == nil {
+		keep[cluster.CAKey] = e.Value
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	names, err := c.barrier.List(ctx, nodeDirPath)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		e, err := c.barrier.Get(ctx, nodeDirPath+n)
+		if err != nil {
+			return err
+		}
+		keep[nodeDirPath+n] = e.Value
+	}
+	c.keptCluster = keep
+	return nil
+}
+
+// restoreClusterIdentity writes back what keepClusterIdentity kept.
+func (c *Core) restoreClusterIdentity(ctx context.Context) error {
+	if c.keptCluster == nil {
+		return nil
+	}
+	names, err := c.barrier.List(ctx, nodeDirPath)
+	if err != nil {
+		return err
+	}
+	ops := make([]storage.TxnOp, 0, len(names)+len(c.keptCluster))
+	for _, n := range names {
+		if _, kept := c.keptCluster[nodeDirPath+n]; !kept {
+			ops = append(ops, storage.TxnOp{Kind: storage.OpDelete, Entry: storage.Entry{Key: nodeDirPath + n}})
+		}
+	}
+	for k, v := range c.keptCluster {
+		ops = append(ops, storage.TxnOp{Kind: storage.OpPut, Entry: storage.Entry{Key: k, Value: v}})
+	}
+	if err := c.barrier.Transaction(ctx, ops); err != nil {
+		return fmt.Errorf("core: keep the cluster's CA after a restore: %w", err)
+	}
+	for _, v := range c.keptCluster {
+		clear(v)
+	}
+	c.keptCluster = nil
+	c.logger.Info("core: kept this cluster's CA and node records over the restored snapshot's")
+	return nil
 }

@@ -23,23 +23,7 @@ import (
 // cofferBin is the coffer binary built once for the process tests.
 var cofferBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "coffer-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cofferBin = filepath.Join(dir, "coffer")
-	build := exec.Command("go", "build", "-o", cofferBin, "github.com/cofferdev/coffer/cmd/coffer")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build coffer:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { servertest.RunWithBinary(m, &cofferBin) }
 
 // process is a coffer server running as a child process.
 type process struct {

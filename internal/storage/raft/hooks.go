@@ -65,6 +65,9 @@ func (w *leaderWatch) run() {
 				case o := <-w.ch:
 					w.reportObservation(o)
 				default:
+					// Shut down: this node knows no leader any more,
+					// whether or not raft said so before stopping.
+					w.report("")
 					return
 				}
 			}

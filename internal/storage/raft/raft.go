@@ -139,6 +139,9 @@ type Backend struct {
 	port      *clusterPort
 	rpc       *http.Client
 	readIndex *readIndexBatch
+	// leaderRead shares the leader's own read-index rounds between
+	// concurrent readers, as readIndex does on followers.
+	leaderRead *readIndexBatch
 	// readIndexServed counts read-index requests this node answered.
 	readIndexServed atomic.Uint64
 	leaders         *leaderWatch
@@ -201,6 +204,7 @@ func Open(cfg Config) (*Backend, error) {
 	b.stop = stop
 	b.rpc = b.newRPCClient()
 	b.readIndex = newReadIndexBatch(ctx, b.timeout, b.fetchReadIndex)
+	b.leaderRead = newReadIndexBatch(ctx, b.timeout, b.ReadIndex)
 	b.port.serve(b.authorized, b.nodeAt, b.rpcHandler(cfg.RPCHandler))
 	b.leaders = b.startLeaderWatch()
 	return b, nil

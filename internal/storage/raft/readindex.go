@@ -44,13 +44,18 @@ func (b *Backend) LinearizableRead(ctx context.Context) error {
 }
 
 // ConsistentRead makes the next local read on any node linearizable. The
-// leader reads as LinearizableRead; a follower asks the leader for its read
-// index over the cluster port and waits until it has applied that index.
-// Concurrent callers on a follower share read-index requests: at most one
-// is in flight, and callers arriving meanwhile wait for the next one.
+// leader takes a read index (confirming with a quorum that it still leads,
+// so a deposed leader that has not noticed yet never answers from stale
+// state); a follower asks the leader for its read index over the cluster
+// port. Either then waits until it has applied that index. Concurrent
+// callers share the rounds: at most one is in flight, and callers arriving
+// meanwhile wait for the next one.
 func (b *Backend) ConsistentRead(ctx context.Context) error {
 	if b.IsLeader() {
-		err := b.LinearizableRead(ctx)
+		idx, err := b.leaderRead.get(ctx)
+		if err == nil {
+			return b.WaitApplied(ctx, idx)
+		}
 		if !errors.Is(err, ErrNotLeader) {
 			return err
 		}

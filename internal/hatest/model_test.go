@@ -1,0 +1,48 @@
+package hatest
+
+import (
+	"testing"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// TestRegisterModel checks the checker itself: histories a correct
+// register can produce pass, stale or invented reads fail.
+func TestRegisterModel(t *testing.T) {
+	w := func(client int, v string, call, ret int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: client, Input: regInput{write: true, value: v}, Output: "", Call: call, Return: ret}
+	}
+	r := func(client int, v string, call, ret int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: client, Input: regInput{}, Output: v, Call: call, Return: ret}
+	}
+	for _, tc := range []struct {
+		name    string
+		history []porcupine.Operation
+		want    porcupine.CheckResult
+	}{
+		{"empty register reads empty", []porcupine.Operation{r(0, "", 0, 1)}, porcupine.Ok},
+		{"read after write", []porcupine.Operation{w(0, "v1", 0, 1), r(1, "v1", 2, 3)}, porcupine.Ok},
+		{"stale read after acknowledged write", []porcupine.Operation{w(0, "v1", 0, 1), w(0, "v2", 2, 3), r(1, "v1", 4, 5)}, porcupine.Illegal},
+		{"read of a value never written", []porcupine.Operation{w(0, "v1", 0, 1), r(1, "v9", 2, 3)}, porcupine.Illegal},
+		{"concurrent write may be seen or not", []porcupine.Operation{w(0, "v1", 0, 10), r(1, "", 1, 2), r(2, "v1", 3, 4)}, porcupine.Ok},
+		{"unknown outcome may apply late", []porcupine.Operation{w(0, "v1", 0, neverReturned), r(1, "", 1, 2), r(1, "v1", 50, 51)}, porcupine.Ok},
+		{"unobserved unknown write is dropped", []porcupine.Operation{w(0, "v1", 0, 1), w(1, "v2", 2, neverReturned), r(2, "v1", 3, 4)}, porcupine.Ok},
+		{"unknown write seen twice", []porcupine.Operation{w(0, "v1", 0, neverReturned), r(1, "v1", 5, 6), r(2, "v1", 7, 8)}, porcupine.Ok},
+		{"unknown outcome cannot be unseen", []porcupine.Operation{w(0, "v1", 0, neverReturned), r(1, "v1", 1, 2), r(1, "", 3, 4)}, porcupine.Illegal},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := porcupine.CheckOperations(registerModel, tc.history); got != (tc.want == porcupine.Ok) {
+				t.Fatalf("CheckOperations = %v; want %v", got, tc.want)
+			}
+			resolved := resolveUnknown(append([]porcupine.Operation(nil), tc.history...))
+			if got := porcupine.CheckOperations(registerModel, resolved); got != (tc.want == porcupine.Ok) {
+				t.Fatalf("CheckOperations after resolveUnknown = %v; want %v", got, tc.want)
+			}
+			for _, op := range resolved {
+				if op.Return == neverReturned {
+					t.Fatalf("resolveUnknown left an open write: %+v", op)
+				}
+			}
+		})
+	}
+}
