@@ -165,6 +165,7 @@ func (d *decoder) listener(b block, i int) {
 		"tls_client_ca_file":                    stringField(&l.TLSClientCAFile),
 		"tls_require_and_verify_client_cert":    boolField(&l.TLSRequireAndVerifyClientCert),
 		"redirect_address":                      stringField(&l.RedirectAddress),
+		"cluster_address":                       stringField(&l.ClusterAddress),
 		"max_request_size":                      intField(&l.MaxRequestSize),
 		"max_request_duration":                  durationField(&l.MaxRequestDuration),
 		"x_forwarded_for_authorized_addrs":      prefixesField(&l.XForwardedForAuthorizedAddrs),

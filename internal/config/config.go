@@ -93,6 +93,11 @@ type Listener struct {
 	// RedirectAddress, if set, is a plain-HTTP host:port that only
 	// redirects to this listener over https.
 	RedirectAddress string
+	// ClusterAddress, if set, is the host:port a raft node binds its
+	// cluster port to, when it differs from what cluster_addr advertises
+	// (NAT, a proxy in front of the node). Only the first listener's
+	// counts.
+	ClusterAddress string
 
 	MaxRequestSize     int64 // bytes
 	MaxRequestDuration time.Duration

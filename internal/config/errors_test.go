@@ -99,6 +99,7 @@ func TestParseErrors(t *testing.T) {
 		{"max_request_size text", lst(`max_request_size = "big"`), `c.hcl:4: listener "tcp": max_request_size: must be a whole number`},
 		{"max_request_size float", lst(`max_request_size = 1.5`), `c.hcl:4: listener "tcp": max_request_size: must be a whole number, not a fractional number`},
 		{"max_request_duration", lst(`max_request_duration = "0s"`), `c.hcl:4: listener "tcp": max_request_duration: must be positive`},
+		{"cluster_address", lst(`cluster_address = "nope"`), `c.hcl:4: listener "tcp": cluster_address: "nope" is not a host:port address such as "127.0.0.1:8200"`},
 		{"cidr host bits, element line", lst("allowed_cidrs = [\n    \"10.0.0.0/8\",\n    \"10.1.2.3/8\",\n  ]"), `c.hcl:6: listener "tcp": allowed_cidrs: "10.1.2.3/8" has host bits set; did you mean "10.0.0.0/8"`},
 		{"cidr in comma string", lst(`x_forwarded_for_authorized_addrs = "10.0.0.0/8, nope"`), `c.hcl:4: listener "tcp": x_forwarded_for_authorized_addrs: "nope" is not a CIDR such as "10.0.0.0/8"`},
 		{"cidr zone", lst(`allowed_cidrs = ["fe80::1%eth0"]`), `c.hcl:4: listener "tcp": allowed_cidrs: "fe80::1%eth0" is not a CIDR such as "10.0.0.0/8"`},

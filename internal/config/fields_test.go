@@ -92,6 +92,7 @@ func TestListenerFields(t *testing.T) {
 		{"client ca and verify", "tls_client_ca_file = \"ca.pem\"\ntls_require_and_verify_client_cert = true",
 			func(l Listener) any { return [2]any{l.TLSClientCAFile, l.TLSRequireAndVerifyClientCert} }, [2]any{"ca.pem", true}},
 		{"redirect_address", `redirect_address = "127.0.0.1:8080"`, func(l Listener) any { return l.RedirectAddress }, "127.0.0.1:8080"},
+		{"cluster_address", `cluster_address = "10.0.0.5:8201"`, func(l Listener) any { return l.ClusterAddress }, "10.0.0.5:8201"},
 		{"max_request_size", `max_request_size = 1024`, func(l Listener) any { return l.MaxRequestSize }, int64(1024)},
 		{"max_request_size string", `max_request_size = "2048"`, func(l Listener) any { return l.MaxRequestSize }, int64(2048)},
 		{"max_request_duration", `max_request_duration = "2m"`, func(l Listener) any { return l.MaxRequestDuration }, 2 * time.Minute},

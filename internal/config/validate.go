@@ -122,7 +122,7 @@ func (c *Config) validateListeners(rep *report) {
 		block := quote("listener", l.Type)
 		l.validate(rep, key, block)
 		for _, a := range []struct{ field, addr string }{
-			{"address", l.Address}, {"redirect_address", l.RedirectAddress},
+			{"address", l.Address}, {"redirect_address", l.RedirectAddress}, {"cluster_address", l.ClusterAddress},
 		} {
 			if a.addr == "" || portOf(a.addr) == "0" {
 				continue
@@ -153,6 +153,11 @@ func (l Listener) validate(rep *report, key, block string) {
 	}
 	if err := checkHostPort(l.Address); err != nil {
 		rep.fail(at("address"), block, "address", "%s", err.Error())
+	}
+	if l.ClusterAddress != "" {
+		if err := checkHostPort(l.ClusterAddress); err != nil {
+			rep.fail(at("cluster_address"), block, "cluster_address", "%s", err.Error())
+		}
 	}
 	if l.TLSMinVersion != "tls12" && l.TLSMinVersion != "tls13" {
 		rep.fail(at("tls_min_version"), block, "tls_min_version", `must be "tls12" or "tls13"`)

@@ -38,7 +38,7 @@ type raftNode struct {
 // certificate comes from its data directory; a node without one has no
 // identity until it joins, or until it first becomes active and issues
 // itself one from the cluster CA.
-func openRaft(sc config.Storage, clusterAddr string, logger *slog.Logger) (*raftNode, error) {
+func openRaft(sc config.Storage, clusterAddr, clusterBind string, logger *slog.Logger) (*raftNode, error) {
 	nodeID := sc.Options["node_id"]
 	if nodeID == "" {
 		host, err := os.Hostname()
@@ -50,9 +50,23 @@ func openRaft(sc config.Storage, clusterAddr string, logger *slog.Logger) (*raft
 	if err := cluster.ValidateNodeID(nodeID); err != nil {
 		return nil, fmt.Errorf(`server: storage "raft": node_id: %w`, err)
 	}
-	bind, err := raftBindAddr(clusterAddr)
+	advertise, err := raftBindAddr(clusterAddr)
 	if err != nil {
 		return nil, err
+	}
+	bind := advertise
+	if clusterBind != "" {
+		bind = clusterBind
+	} else {
+		advertise = ""
+	}
+	// Dial other nodes from the address the cluster port listens on (a
+	// multi-homed host's cluster network), unless it listens on all.
+	var source string
+	if host, _, err := net.SplitHostPort(bind); err == nil {
+		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
+			source = ip.String()
+		}
 	}
 	n := &raftNode{tlsDir: filepath.Join(sc.Options["path"], "tls"), joins: sc.RetryJoin}
 	var id raft.Identity
@@ -66,6 +80,7 @@ func openRaft(sc config.Storage, clusterAddr string, logger *slog.Logger) (*raft
 		}
 	}
 	n.backend, err = raft.Open(raft.Config{Dir: sc.Options["path"], NodeID: nodeID, BindAddr: bind,
+		AdvertiseAddr: advertise, DialSource: source,
 		Identity: id, Logger: logger, RPCHandler: http.HandlerFunc(n.serveRPC),
 		OnApply: n.onApply, OnRestore: n.onRestore, OnLeaderChange: n.onLeaderChange})
 	if err != nil {

@@ -158,7 +158,11 @@ func Start(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Serve
 	s := &Server{logger: logger, errc: make(chan error, len(cfg.Listeners)*2)}
 	var err error
 	if cfg.Storage.Type == "raft" {
-		if s.raft, err = openRaft(cfg.Storage, cfg.ClusterAddr, logger); err != nil {
+		var clusterBind string
+		if len(cfg.Listeners) > 0 {
+			clusterBind = cfg.Listeners[0].ClusterAddress
+		}
+		if s.raft, err = openRaft(cfg.Storage, cfg.ClusterAddr, clusterBind, logger); err != nil {
 			return nil, err
 		}
 		s.physical = s.raft.backend

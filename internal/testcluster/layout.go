@@ -38,6 +38,9 @@ type NodeLayout struct {
 	// Tests that put a proxy in front of the cluster port change it
 	// before writing the configuration.
 	ClusterAddr string
+	// ClusterBind, if set, is where the cluster port listens (the
+	// listener's cluster_address) when ClusterAddr is a proxy in front.
+	ClusterBind string
 	// Dir is the node's own directory; raft storage lives in Dir/raft.
 	Dir string
 	// LogLevel is the node's log_level ("debug" unless changed).
@@ -92,8 +95,12 @@ func (l *Layout) Config(i int) string {
 	}
 	b.WriteString("}\n")
 	fmt.Fprintf(&b, "cluster_addr = %q\napi_addr     = %q\n", "https://"+nd.ClusterAddr, l.URL(i))
-	fmt.Fprintf(&b, "listener \"tcp\" {\n  address       = %q\n  tls_cert_file = %q\n  tls_key_file  = %q\n}\n",
+	fmt.Fprintf(&b, "listener \"tcp\" {\n  address       = %q\n  tls_cert_file = %q\n  tls_key_file  = %q\n",
 		nd.APIAddr, l.TLS.CertFile, l.TLS.KeyFile)
+	if nd.ClusterBind != "" {
+		fmt.Fprintf(&b, "  cluster_address = %q\n", nd.ClusterBind)
+	}
+	b.WriteString("}\n")
 	fmt.Fprintf(&b, "seal \"static\" {\n  key_file = %q\n}\n", l.SealKeyFile)
 	fmt.Fprintf(&b, "log_level = %q\n", nd.LogLevel)
 	return b.String()
