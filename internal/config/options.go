@@ -31,7 +31,8 @@ func storageOptions(typ string) ([]option, bool) {
 	case "bolt":
 		return []option{{name: "path", required: true}}, true
 	case "raft":
-		return []option{{name: "path", required: true}, {name: "node_id"}}, true
+		return []option{{name: "path", required: true}, {name: "node_id"},
+			{name: "snapshot_threshold", check: checkPositiveInt}, {name: "trailing_logs", check: checkPositiveInt}}, true
 	case "etcd":
 		return []option{
 			{name: "address", required: true}, {name: "path"},

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -68,6 +69,16 @@ func openRaft(sc config.Storage, clusterAddr, clusterBind string, logger *slog.L
 			source = ip.String()
 		}
 	}
+	var tune [2]uint64
+	for i, name := range []string{"snapshot_threshold", "trailing_logs"} {
+		if v := sc.Options[name]; v != "" {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || n == 0 {
+				return nil, fmt.Errorf(`server: storage "raft": %s must be a positive whole number, not %q`, name, v)
+			}
+			tune[i] = n
+		}
+	}
 	n := &raftNode{tlsDir: filepath.Join(sc.Options["path"], "tls"), joins: sc.RetryJoin}
 	var id raft.Identity
 	files, present, err := cluster.LoadNodeFiles(n.tlsDir)
@@ -80,7 +91,7 @@ func openRaft(sc config.Storage, clusterAddr, clusterBind string, logger *slog.L
 		}
 	}
 	n.backend, err = raft.Open(raft.Config{Dir: sc.Options["path"], NodeID: nodeID, BindAddr: bind,
-		AdvertiseAddr: advertise, DialSource: source,
+		AdvertiseAddr: advertise, DialSource: source, SnapshotThreshold: tune[0], TrailingLogs: tune[1],
 		Identity: id, Logger: logger, RPCHandler: http.HandlerFunc(n.serveRPC),
 		OnApply: n.onApply, OnRestore: n.onRestore, OnLeaderChange: n.onLeaderChange})
 	if err != nil {

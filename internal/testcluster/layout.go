@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,6 +40,8 @@ type NodeLayout struct {
 	// Tests that put a proxy in front of the cluster port change it
 	// before writing the configuration.
 	ClusterAddr string
+	// RaftOptions are extra storage "raft" settings (trailing_logs, ...).
+	RaftOptions map[string]string
 	// ClusterBind, if set, is where the cluster port listens (the
 	// listener's cluster_address) when ClusterAddr is a proxy in front.
 	ClusterBind string
@@ -86,6 +90,9 @@ func (l *Layout) Config(i int) string {
 	nd := l.Nodes[i]
 	var b strings.Builder
 	fmt.Fprintf(&b, "storage \"raft\" {\n  path    = %q\n  node_id = %q\n", l.RaftDir(i), nd.ID)
+	for _, k := range slices.Sorted(maps.Keys(nd.RaftOptions)) {
+		fmt.Fprintf(&b, "  %s = %q\n", k, nd.RaftOptions[k])
+	}
 	for j, other := range l.Nodes {
 		if j == i || len(l.Nodes) == 1 {
 			continue

@@ -96,7 +96,11 @@ type Config struct {
 	// (8192 if zero); SnapshotRetain the snapshots kept on disk (2 if zero).
 	SnapshotThreshold uint64
 	SnapshotRetain    int
-	Timing            Timing
+	// TrailingLogs is how many log entries a snapshot leaves behind for
+	// followers that lag (10240 if zero); a follower further behind is
+	// sent the snapshot.
+	TrailingLogs uint64
+	Timing       Timing
 }
 
 func (c *Config) validate() error {
@@ -340,6 +344,9 @@ func (b *Backend) raftConfig() *hraft.Config {
 	rc.SnapshotThreshold = 8192
 	if b.cfg.SnapshotThreshold > 0 {
 		rc.SnapshotThreshold = b.cfg.SnapshotThreshold
+	}
+	if b.cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = b.cfg.TrailingLogs
 	}
 	t := b.cfg.Timing
 	setIf := func(dst *time.Duration, v time.Duration) {
