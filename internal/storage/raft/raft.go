@@ -197,7 +197,7 @@ func Open(cfg Config) (*Backend, error) {
 	b.transport = hraft.NewNetworkTransportWithConfig(&hraft.NetworkTransportConfig{
 		Stream: raftStream{port: b.port}, MaxPool: 3, Timeout: 10 * time.Second, Logger: b.hclog("transport"),
 	})
-	r, err := hraft.NewRaft(b.raftConfig(), b.fsm, b.logs, b.wal, b.snaps, b.transport)
+	r, err := hraft.NewRaft(b.raftConfig(), b.fsm, b.logs, b.wal, b.snaps, guardedTransport{NetworkTransport: b.transport, timeout: 10 * time.Second})
 	if err != nil {
 		_ = b.transport.Close()
 		b.closeStores()
