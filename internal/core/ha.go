@@ -175,15 +175,23 @@ func (c *Core) reconcileRole(ctx context.Context) {
 // invalidations that arrived meanwhile are applied before any request sees
 // the new state.
 func (c *Core) installState(ctx context.Context, active bool) error {
-	if c.ha != nil && !active {
-		// Start from the leader's state as of now; invalidations keep it
-		// current afterwards. A missing leader is not fatal: the state is
-		// still that of a recent write, and reads catch up per request.
-		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := c.ha.ha.ConsistentRead(rctx); err != nil {
+	if c.ha != nil {
+		// The state about to be built is at least as new as every write
+		// acknowledged so far: on a new leader this waits until it has
+		// applied what its predecessors committed, so nothing it serves
+		// (a read, or the read half of a read-modify-write) is older. A
+		// standby carries on without (reads catch up per request), a
+		// leader that cannot confirm its leadership does not become active.
+		c.ha.rebuild.Store(false)
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := c.ha.ha.ConsistentRead(rctx)
+		cancel()
+		if err != nil && active {
+			return fmt.Errorf("core: catching up before becoming active: %w", err)
+		}
+		if err != nil {
 			c.logger.Debug("core: standby set-up without catching up first", "error", err)
 		}
-		cancel()
 	}
 	st, err := c.setupUnsealed(ctx, active)
 	if err != nil {

@@ -318,10 +318,11 @@ func (c *Core) unsealWithRootKey(ctx context.Context, rootKey []byte) error {
 	}
 	active := c.activeRole()
 	if err := c.installState(ctx, active); err != nil {
-		if c.ha != nil && !active && errors.Is(err, storage.ErrReadOnly) {
-			// The active node has not finished its own first unseal; the
-			// HA loop finishes this one when it has.
-			c.logger.Info("core: barrier unsealed; waiting for the active node to finish setting up")
+		if c.ha != nil {
+			// On a cluster the set-up can wait on others: the active node
+			// finishing its own first unseal, or leadership settling. The
+			// barrier stays open and the HA loop finishes the set-up.
+			c.logger.Info("core: barrier unsealed; finishing the set-up in the background", "reason", err)
 			c.ha.poke()
 			return nil
 		}

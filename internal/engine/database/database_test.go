@@ -242,16 +242,25 @@ func TestExpiryRetriedUntilDatabaseReturns(t *testing.T) {
 	}
 }
 
-// failCommit makes the next storage transaction fail, as a crash between
-// the database accepting a password and Coffer storing it would.
+// failCommit makes the next storage transaction that writes a key under
+// prefix fail, as a crash between the database accepting a password and
+// Coffer storing it would. Matching the key keeps the engine's background
+// loop (which settles journals with transactions of its own) from taking
+// the failure meant for the request under test.
 type failCommit struct {
 	storage.Backend
-	fail atomic.Bool
+	prefix atomic.Pointer[string]
 }
 
+func (f *failCommit) failNext(prefix string) { f.prefix.Store(&prefix) }
+
 func (f *failCommit) Transaction(ctx context.Context, ops []storage.TxnOp) error {
-	if f.fail.CompareAndSwap(true, false) {
-		return errors.New("injected commit failure")
+	if p := f.prefix.Load(); p != nil {
+		for _, op := range ops {
+			if strings.HasPrefix(op.Entry.Key, *p) && f.prefix.CompareAndSwap(p, nil) {
+				return errors.New("injected commit failure")
+			}
+		}
 	}
 	return f.Backend.Transaction(ctx, ops)
 }
@@ -267,14 +276,14 @@ func TestInterruptedRotationsAreSettled(t *testing.T) {
 		"db_name": "pg", "username": "app", "rotation_period": "24h"})
 	before := e.must(t, logical.ReadOperation, "static-creds/app", nil).Data["password"].(string)
 
-	fc.fail.Store(true)
+	fc.failNext("static-role/app")
 	if _, err := e.do(logical.UpdateOperation, "rotate-role/app", nil); err == nil {
 		t.Fatal("rotation with a failed commit reported success")
 	}
 	if e.canLogin("app", before) {
 		t.Fatal("the database did not take the new password; the test injects the failure too late")
 	}
-	fc.fail.Store(true)
+	fc.failNext("config/pg")
 	if _, err := e.do(logical.UpdateOperation, "rotate-root/pg", nil); err == nil {
 		t.Fatal("root rotation with a failed commit reported success")
 	}
