@@ -213,6 +213,13 @@ func (c *Client) send(ctx context.Context, method, path string, body any, query 
 			req.Header.Set("Content-Type", "application/merge-patch+json")
 		}
 	}
+	return c.roundTrip(req, method, path)
+}
+
+// roundTrip sets the headers every request carries (the Vault request
+// marker, the user agent, the token) and sends req; errors name the method
+// and API path.
+func (c *Client) roundTrip(req *http.Request, method, path string) (*http.Response, error) {
 	req.Header.Set("X-Vault-Request", "true")
 	req.Header.Set("User-Agent", "coffer/"+version.Version)
 	if c.token != "" {

@@ -2,14 +2,10 @@ package apiclient
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
-
-	"github.com/cofferdev/coffer/internal/version"
 )
 
 // Stream sends a request whose body, if not nil, is raw bytes (a snapshot
@@ -27,18 +23,9 @@ func (c *Client) Stream(ctx context.Context, method, path string, body io.Reader
 	if body != nil {
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
-	req.Header.Set("X-Vault-Request", "true")
-	req.Header.Set("User-Agent", "coffer/"+version.Version)
-	if c.token != "" {
-		req.Header.Set("X-Vault-Token", c.token)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.roundTrip(req, method, path)
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("%s /v1/%s: %w", method, path, err)
+		return nil, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		defer closeBody(resp)
