@@ -65,6 +65,9 @@ func TestUnsupportedInputs(t *testing.T) {
 		{JSON, `[1, 2]`},
 		{JSON, `{}`},
 		{YAML, "a: [unclosed\n"},
+		{YAML, "- |\r \n- >\n  0"},  // a lone CR is a YAML line break
+		{YAML, "a: b\u2028c: d\n"},  // so is U+2028
+		{YAML, "a: \"x\u0085y\"\n"}, // and NEL
 		{Dotenv, "NOEQUALS\n"},
 		{INI, "[unterminated\n"},
 	}

@@ -51,6 +51,9 @@ func (s *yamlSource) offset(line, col int) (int, error) {
 }
 
 func (yamlWalker) fields(body []byte) ([]field, error) {
+	if err := checkLineBreaks(body); err != nil {
+		return nil, err
+	}
 	src := newYAMLSource(body)
 	dec := yaml.NewDecoder(bytes.NewReader(body))
 	var out []field
@@ -74,6 +77,25 @@ func (yamlWalker) fields(body []byte) ([]field, error) {
 		}
 		out = append(out, w.out...)
 	}
+}
+
+// checkLineBreaks refuses the line breaks YAML counts but the walker's line
+// index does not: a carriage return on its own and the Unicode NEL, LS and
+// PS characters. yaml.v3 reports positions by its own line count, so with
+// any of these in the body every span after it would be misplaced.
+func checkLineBreaks(body []byte) error {
+	for i := 0; i < len(body); i++ {
+		switch {
+		case body[i] == '\r' && (i+1 == len(body) || body[i+1] != '\n'):
+			return fmt.Errorf("%w: line %d ends in a lone carriage return; use \\n or \\r\\n line endings",
+				ErrUnsupported, bytes.Count(body[:i], []byte{'\n'})+1)
+		case body[i] == 0xC2 && i+1 < len(body) && body[i+1] == 0x85,
+			body[i] == 0xE2 && i+2 < len(body) && body[i+1] == 0x80 && (body[i+2] == 0xA8 || body[i+2] == 0xA9):
+			return fmt.Errorf("%w: line %d holds a Unicode line or paragraph separator (NEL, U+2028 or U+2029), which YAML reads as a line break",
+				ErrUnsupported, bytes.Count(body[:i], []byte{'\n'})+1)
+		}
+	}
+	return nil
 }
 
 // kubeKind returns the kind of a Kubernetes manifest (a mapping with
