@@ -144,6 +144,11 @@ func (b *Broker) SinkNames() []string {
 // required and none of the required sinks accepted the entry; best-effort
 // sinks never cause an error. Every sink failure is logged.
 func (b *Broker) Log(e *Entry) error {
+	return b.log(e, nil)
+}
+
+// log writes e, and e2 right after it if not nil, to every sink, as Log.
+func (b *Broker) log(e, e2 *Entry) error {
 	if !b.Enabled() {
 		return nil
 	}
@@ -153,7 +158,7 @@ func (b *Broker) Log(e *Entry) error {
 	now := b.now()
 	required, accepted := 0, 0
 	for _, s := range b.sinks {
-		err := s.log(e, now)
+		err := s.log(now, e, e2)
 		b.report(s, err)
 		if s.cfg.Mode == Required {
 			required++
@@ -204,6 +209,37 @@ func (b *Broker) LogResponse(now time.Time, req *logical.Request, mountPoint str
 		p.resp.WrapInfo = &p.wrap
 	}
 	return b.Log(&p.e)
+}
+
+// LogExchange writes the request entry of req (taken at reqAt, when it was
+// authorized) and its response entry (at respAt) as two lines in one write
+// to each sink, with the errors and results of Log. It is for requests
+// whose request entry may wait for the response: those that changed
+// nothing before it (a read), and whose response is not sent before this
+// returns, so a failed write still refuses the response. The request
+// entry holds no error: a request refused at authorization is logged by
+// LogRequest before anything else happens.
+func (b *Broker) LogExchange(reqAt, respAt time.Time, req *logical.Request, mountPoint string, caller *Caller, resp *logical.Response, status int, respErr error) error {
+	if !b.Enabled() {
+		return nil
+	}
+	var p, q entryParts
+	p.request(reqAt, req, mountPoint, caller, nil, false)
+	q.response(respAt, req, mountPoint, caller, resp, status, respErr, false)
+	// entryParts.link, inline so that p and q stay on the stack.
+	p.e.Request = &p.req
+	q.e.Request, q.e.Response = &q.req, &q.resp
+	if p.hasAuth {
+		p.e.Auth = &p.auth
+		q.e.Auth = &q.auth
+	}
+	if q.hasRAuth {
+		q.resp.Auth = &q.rauth
+	}
+	if q.hasWrap {
+		q.resp.WrapInfo = &q.wrap
+	}
+	return b.log(&p.e, &q.e)
 }
 
 func (b *Broker) report(s *sink, err error) {

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 	"time"
 
@@ -69,5 +70,108 @@ func TestLogRequestResponseMatchLog(t *testing.T) {
 	}
 	if bytes.Contains(got, []byte("hunter2")) || bytes.Contains(got, []byte("hvs.tok")) || bytes.Contains(got, []byte("disk on fire")) {
 		t.Errorf("secret or internal detail written:\n%s", got)
+	}
+}
+
+// writeRecorder keeps each Write as it came, and fails those numbered in
+// fail (counting from 1) without keeping them.
+type writeRecorder struct {
+	writes [][]byte
+	calls  int
+	fail   map[int]bool
+}
+
+func (w *writeRecorder) Write(p []byte) (int, error) {
+	w.calls++
+	if w.fail[w.calls] {
+		return 0, errors.New("disk full")
+	}
+	w.writes = append(w.writes, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+func (w *writeRecorder) bytes() []byte { return bytes.Join(w.writes, nil) }
+
+// TestLogExchange checks that LogExchange writes what LogRequest then
+// LogResponse write, as one write of two lines, and that a failed write
+// leaves the chain where it was.
+func TestLogExchange(t *testing.T) {
+	reqAt := time.Date(2026, 11, 24, 1, 2, 3, 456789, time.UTC)
+	respAt := reqAt.Add(time.Millisecond)
+	req := &logical.Request{ID: "r1", Operation: logical.ReadOperation, Path: "secret/data/x", RemoteAddr: "10.0.0.1"}
+	caller := &Caller{ClientToken: "hvs.tok", Accessor: "acc", Policies: []string{"p"}, TokenID: "id1"}
+	resps := []struct {
+		resp *logical.Response
+		err  error
+	}{
+		{&logical.Response{Data: map[string]any{"password": "hunter2"}}, nil},
+		{nil, logical.ErrUnsupportedPath},
+		{&logical.Response{Data: map[string]any{"keys": []any{"a", "b"}}}, nil},
+	}
+	keys, pub := testKeys("stdout")
+	newBroker := func(w *writeRecorder, every int) *Broker {
+		b, err := NewBroker([]SinkConfig{{Type: "stdout", Name: "stdout", HMACAccessor: true, CheckpointEntries: every,
+			CheckpointInterval: time.Hour}}, BrokerOptions{Stdout: w, Now: func() time.Time { return respAt }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Unlock(keys); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	var apart, together writeRecorder
+	b1, b2 := newBroker(&apart, 1000), newBroker(&together, 1000)
+	for _, r := range resps {
+		if err := b1.LogRequest(reqAt, req, "secret/", caller, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := b1.LogResponse(respAt, req, "secret/", caller, r.resp, 200, r.err); err != nil {
+			t.Fatal(err)
+		}
+		if err := b2.LogExchange(reqAt, respAt, req, "secret/", caller, r.resp, 200, r.err); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = b1.Close(), b2.Close()
+	if !bytes.Equal(together.bytes(), apart.bytes()) {
+		t.Fatalf("LogExchange wrote\n%s\nLogRequest and LogResponse wrote\n%s", together.bytes(), apart.bytes())
+	}
+	// header, checkpoint at unlock, the exchanges, final checkpoint
+	if len(together.writes) != 2+len(resps)+1 {
+		t.Fatalf("%d writes, want %d", len(together.writes), 2+len(resps)+1)
+	}
+	for _, w := range together.writes[2 : 2+len(resps)] {
+		if n := bytes.Count(w, []byte("\n")); n != 2 || !bytes.Contains(w, []byte(`"type":"request"`)) ||
+			!bytes.Contains(w, []byte(`"type":"response"`)) {
+			t.Fatalf("an exchange was written as %q, want its request and response lines", w)
+		}
+	}
+
+	// Checkpoints every 3 entries fall inside and after pairs; the third
+	// exchange's write fails and the chain continues from the second.
+	failing := writeRecorder{fail: map[int]bool{}}
+	b3 := newBroker(&failing, 3)
+	for i := range 6 {
+		r := resps[i%len(resps)]
+		if i == 4 {
+			failing.fail[failing.calls+1] = true
+		}
+		err := b3.LogExchange(reqAt, respAt, req, "secret/", caller, r.resp, 200, r.err)
+		if (err != nil) != (i == 4) {
+			t.Fatalf("exchange %d: err = %v", i, err)
+		}
+	}
+	_ = b3.Close()
+	sum, err := VerifyBytes(VerifyOptions{PublicKey: pub}, "stdout", failing.bytes())
+	if err != nil {
+		t.Fatalf("verify: %v\n%s", err, failing.bytes())
+	}
+	if want := uint64(5 * 2); sum.Entries < want {
+		t.Fatalf("verified %d entries, want at least the %d of the exchanges written", sum.Entries, want)
+	}
+	if bytes.Contains(failing.bytes(), []byte("hunter2")) || bytes.Contains(failing.bytes(), []byte("hvs.tok")) {
+		t.Fatalf("secret written:\n%s", failing.bytes())
 	}
 }

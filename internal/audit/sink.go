@@ -15,7 +15,7 @@ type dest interface {
 	// already there (a file continuing its chain) or nil; fresh reports an
 	// empty destination, which gets a header line first.
 	open() (last []byte, fresh bool, err error)
-	// write writes one line including its newline, all or nothing.
+	// write writes whole lines including their newlines, all or nothing.
 	write(p []byte) error
 	close() error
 }
@@ -107,10 +107,12 @@ func (s *sink) release() {
 // maxPooledBuffer bounds the entry buffers a sink keeps for reuse.
 const maxPooledBuffer = 64 << 10
 
-// log redacts e with this sink's key and appends it to the chain. The entry
-// is encoded outside the sink's lock into a pooled buffer that keeps room
-// for the chain prefix, so the line is built, hashed and written in place.
-func (s *sink) log(e *Entry, now time.Time) error {
+// log redacts e with this sink's key and appends it to the chain; with e2
+// (not nil) it appends e2 right after it, both lines in one write. Entries
+// are encoded outside the sink's lock into a pooled buffer that keeps room
+// for each line's chain prefix, so lines are built, hashed and written in
+// place.
+func (s *sink) log(now time.Time, e, e2 *Entry) error {
 	bp, _ := s.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
@@ -118,6 +120,10 @@ func (s *sink) log(e *Entry, now time.Time) error {
 	defer s.putBuffer(bp)
 	s.keyMu.RLock()
 	buf := s.hasher.appendEntry(append((*bp)[:0], make([]byte, linePrefixRoom)...), e)
+	split := len(buf)
+	if e2 != nil {
+		buf = s.hasher.appendEntry(append(buf, make([]byte, linePrefixRoom)...), e2)
+	}
 	s.keyMu.RUnlock()
 	*bp = buf
 	if !s.acquire() {
@@ -128,10 +134,17 @@ func (s *sink) log(e *Entry, now time.Time) error {
 	if err := s.ensureOpen(now); err != nil {
 		return err
 	}
-	if err := s.writeLine(s.chain.lineInto(buf), false, now); err != nil {
-		return err
+	if e2 == nil {
+		if err := s.writeLine(s.chain.lineInto(buf), false, now); err != nil {
+			return err
+		}
+		s.stats.wrote(now, 1)
+	} else {
+		if err := s.writePair(buf, split, now); err != nil {
+			return err
+		}
+		s.stats.wrote(now, 2)
 	}
-	s.stats.wrote(now)
 	if s.signing != nil && s.chain.unsigned >= s.cfg.CheckpointEntries {
 		s.checkpoint(now, false)
 	}
@@ -173,12 +186,43 @@ func (s *sink) ensureOpen(now time.Time) error {
 // writeLine writes a line and advances the chain; on failure the
 // destination is closed so the next entry reopens it.
 func (s *sink) writeLine(line []byte, checkpoint bool, now time.Time) error {
-	if err := s.dest.write(append(line, '\n')); err != nil {
+	if err := s.write(append(line, '\n'), now); err != nil {
+		return err
+	}
+	s.chain.commit(line, checkpoint, now)
+	return nil
+}
+
+// writePair writes two entries as two lines in one write. buf holds them
+// encoded, each after linePrefixRoom bytes of room, the second from split.
+// The chain advances past both only if the write succeeds.
+func (s *sink) writePair(buf []byte, split int, now time.Time) error {
+	next := s.chain
+	first := next.lineInto(buf[:split])
+	next.commit(first, false, now)
+	second := next.lineInto(buf[split:])
+	// Close the gap the second line's unused room leaves after the first:
+	// the first line's newline goes at split, which the second line's
+	// prefix never reaches (it is at most linePrefixRoom-5 bytes long), and
+	// the second line moves down to follow it.
+	out := append(buf[split-len(first):split], '\n')
+	out = append(out, second...)
+	if err := s.write(append(out, '\n'), now); err != nil {
+		return err
+	}
+	next.commit(out[len(first)+1:], false, now)
+	s.chain = next
+	return nil
+}
+
+// write writes whole lines; on failure the destination is closed so the
+// next entry reopens it.
+func (s *sink) write(p []byte, now time.Time) error {
+	if err := s.dest.write(p); err != nil {
 		_ = s.dest.close()
 		s.opened = false
 		return s.failed(err, now)
 	}
-	s.chain.commit(line, checkpoint, now)
 	return nil
 }
 
@@ -298,9 +342,9 @@ type sinkStats struct {
 	lastOK    time.Time
 }
 
-func (st *sinkStats) wrote(now time.Time) {
+func (st *sinkStats) wrote(now time.Time, entries uint64) {
 	st.mu.Lock()
-	st.entries++
+	st.entries += entries
 	st.lastOK = now
 	st.mu.Unlock()
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"time"
 
 	"github.com/cofferdev/coffer/internal/audit"
 	"github.com/cofferdev/coffer/internal/logical"
+	"github.com/cofferdev/coffer/internal/storage"
 	"github.com/cofferdev/coffer/internal/token"
 )
 
@@ -106,18 +108,124 @@ func (c *Core) auditRequest(req *logical.Request, mount string, te *token.Entry,
 	return nil
 }
 
+// responseStatus is the HTTP status the client will get, for the audit log.
+func (c *Core) responseStatus(req *logical.Request, resp *logical.Response, respErr error) int {
+	if c.auditStatus == nil {
+		return 0
+	}
+	return c.auditStatus(req.Operation, resp, respErr)
+}
+
 // auditResponse logs the outcome of req before it is returned.
 func (c *Core) auditResponse(req *logical.Request, mount string, te *token.Entry, resp *logical.Response, respErr error) error {
 	if !c.audit.Enabled() {
 		return nil
 	}
-	status := 0
-	if c.auditStatus != nil {
-		status = c.auditStatus(req.Operation, resp, respErr)
-	}
 	var caller audit.Caller
-	if err := c.audit.LogResponse(c.now(), req, mount, auditCaller(&caller, req, te), resp, status, respErr); err != nil {
+	if err := c.audit.LogResponse(c.now(), req, mount, auditCaller(&caller, req, te), resp, c.responseStatus(req, resp, respErr), respErr); err != nil {
 		return errAuditFailed(err)
+	}
+	return nil
+}
+
+// A read's request entry can wait for its response entry, and both go to
+// each sink in one write: half the writes for the commonest request. That
+// holds only while the read changes nothing, because the request entry
+// must precede any effect of the request. So deferral is limited to
+// token-authenticated reads and lists on mounted engines and auth methods
+// (not the core's own system, token, identity and cubbyhole backends,
+// which change state other than through the request's storage view), of
+// tokens without a use limit (using one is a write), without response
+// wrapping (which writes a token), on paths a standby serves itself (whose
+// reads have no effect outside storage, by logical.StandbyDefault's
+// contract). A storage write through the request's view, or a lease the
+// response needs, writes the request entry first, on its own, and the
+// write fails if that does.
+
+// deferredAudit is the held-back request entry of one read.
+type deferredAudit struct {
+	c       *Core
+	req     *logical.Request
+	mount   string
+	te      *token.Entry
+	at      time.Time
+	written bool
+	err     error
+}
+
+// flush writes the request entry on its own, once.
+func (d *deferredAudit) flush() error {
+	if !d.written {
+		d.written = true
+		var caller audit.Caller
+		if err := d.c.audit.LogRequest(d.at, d.req, d.mount, auditCaller(&caller, d.req, d.te), nil); err != nil {
+			d.err = errAuditFailed(err)
+		}
+	}
+	return d.err
+}
+
+// finish writes the response entry, with the request entry if that is
+// still held back.
+func (d *deferredAudit) finish(resp *logical.Response, respErr error) error {
+	if d.written {
+		return d.c.auditResponse(d.req, d.mount, d.te, resp, respErr)
+	}
+	d.written = true
+	var caller audit.Caller
+	if err := d.c.audit.LogExchange(d.at, d.c.now(), d.req, d.mount, auditCaller(&caller, d.req, d.te),
+		resp, d.c.responseStatus(d.req, resp, respErr), respErr); err != nil {
+		return errAuditFailed(err)
+	}
+	return nil
+}
+
+// auditedView is the storage view of a request whose request entry is
+// held back: the first change writes the entry before it goes ahead.
+type auditedView struct {
+	storage.Backend
+	d deferredAudit
+}
+
+func (v *auditedView) Put(ctx context.Context, e *storage.Entry) error {
+	if err := v.d.flush(); err != nil {
+		return err
+	}
+	return v.Backend.Put(ctx, e)
+}
+
+func (v *auditedView) Delete(ctx context.Context, key string) error {
+	if err := v.d.flush(); err != nil {
+		return err
+	}
+	return v.Backend.Delete(ctx, key)
+}
+
+func (v *auditedView) Transaction(ctx context.Context, ops []storage.TxnOp) error {
+	if err := v.d.flush(); err != nil {
+		return err
+	}
+	return v.Backend.Transaction(ctx, ops)
+}
+
+// deferAudit returns breq's storage view wrapped to hold its request entry
+// back, or nil when the request must be logged before it runs.
+func (c *Core) deferAudit(st *unsealedState, m *MountEntry, req, breq *logical.Request, te *token.Entry) *auditedView {
+	if !c.audit.Enabled() || te == nil || te.NumUses > 0 || req.WrapTTL > 0 || breq.Unauthenticated ||
+		!isRead(breq.Operation) || builtinTypes[m.Type] {
+		return nil
+	}
+	if sp, ok := m.backend.(logical.StandbyPather); ok && sp.StandbyMode(breq) != logical.StandbyDefault {
+		return nil
+	}
+	return &auditedView{Backend: breq.Storage, d: deferredAudit{c: c, req: req, mount: m.Path, te: te, at: c.now()}}
+}
+
+// flushDeferredAudit writes breq's held-back request entry, if any, before
+// the core itself changes something for it.
+func flushDeferredAudit(breq *logical.Request) error {
+	if v, ok := breq.Storage.(*auditedView); ok {
+		return v.d.flush()
 	}
 	return nil
 }

@@ -114,14 +114,24 @@ func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Reque
 	breq.MountPoint = m.Path
 	breq.Storage = m.view
 	te, err := c.authorize(ctx, st, m, req, &breq)
-	if aerr := c.auditRequest(req, m.Path, te, err); aerr != nil {
+	var held *auditedView
+	if err == nil {
+		held = c.deferAudit(st, m, req, &breq, te)
+	}
+	if held != nil {
+		breq.Storage = held
+	} else if aerr := c.auditRequest(req, m.Path, te, err); aerr != nil {
 		return nil, aerr
 	}
 	var resp *logical.Response
 	if err == nil {
 		resp, err = c.runBackend(ctx, st, m, req, &breq, te)
 	}
-	if aerr := c.auditResponse(req, m.Path, te, resp, err); aerr != nil {
+	if held != nil {
+		if aerr := held.d.finish(resp, err); aerr != nil {
+			return nil, aerr
+		}
+	} else if aerr := c.auditResponse(req, m.Path, te, resp, err); aerr != nil {
 		return nil, aerr
 	}
 	if err != nil {
@@ -158,6 +168,9 @@ func (c *Core) runBackend(ctx context.Context, st *unsealedState, m *MountEntry,
 		return nil, err
 	}
 	if resp != nil && resp.Secret != nil && resp.Secret.LeaseID == "" && m.Type != "system" {
+		if err := flushDeferredAudit(breq); err != nil {
+			return nil, err
+		}
 		if err := c.leaseSecret(ctx, st, m, breq, te, resp.Secret); err != nil {
 			return nil, err
 		}

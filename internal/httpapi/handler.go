@@ -96,6 +96,7 @@ func New(c *core.Core, opts Options) *Handler {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_ = growStack(0)
 	start := time.Now()
 	if h.maxDur > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), h.maxDur)
