@@ -65,7 +65,7 @@ bench: bench-go bench-load
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./internal/barrier/ ./internal/policy/ ./internal/storage/... ./internal/engine/kv/ ./internal/token/ ./internal/server/...
 
-## bench-load: `coffer bench ceiling` against bin/coffer serving TLS (a fresh
+## bench-load: `coffer bench ceiling -process` against bin/coffer serving TLS (a fresh
 ## P-256 certificate) from in-memory storage with a file audit sink, on
 ## BENCH_ADDR; the ceiling shares the machine and the TLS settings.
 bench-load: build
@@ -83,7 +83,7 @@ bench-load: build
 	init=$$(bin/coffer operator init -key-shares=1 -key-threshold=1 -format=json); \
 	bin/coffer operator unseal "$$(echo "$$init" | jq -r '.unseal_keys_b64[0]')" >/dev/null; \
 	export COFFER_TOKEN=$$(echo "$$init" | jq -r .root_token); \
-	bin/coffer bench ceiling -format=$(BENCH_FORMAT) -duration=$(BENCH_DURATION) -warmup=$(BENCH_WARMUP) -repeat=$(BENCH_REPEAT) \
+	bin/coffer bench ceiling -process -format=$(BENCH_FORMAT) -duration=$(BENCH_DURATION) -warmup=$(BENCH_WARMUP) -repeat=$(BENCH_REPEAT) \
 	  -concurrency=$(BENCH_CONCURRENCY) $(BENCH_FLAGS) $(BENCH_WORKLOADS)
 
 ## bench-leases: issue 5's target over HTTP: kv-read p99 while LEASES (10 000)

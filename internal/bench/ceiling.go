@@ -28,7 +28,9 @@ import (
 type Ceiling struct {
 	srv  *http.Server
 	base string
-	tls  *tls.Config // client settings trusting the ceiling's certificate
+	tls  *tls.Config       // client settings trusting the ceiling's certificate
+	cert *x509.Certificate // the ceiling's certificate, with TLS
+	body []byte
 }
 
 // StartCeiling serves body as application/json on a free loopback port,
@@ -48,6 +50,7 @@ func StartCeiling(body []byte, useTLS bool) (*Ceiling, error) {
 	c := &Ceiling{
 		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 5 * time.Minute, ErrorLog: log.New(io.Discard, "", 0)},
 		base: "http://" + ln.Addr().String(),
+		body: body,
 	}
 	if useTLS {
 		cert, pool, err := selfSigned()
@@ -60,6 +63,7 @@ func StartCeiling(body []byte, useTLS bool) (*Ceiling, error) {
 		ln = tls.NewListener(ln, tc)
 		c.base = "https://" + ln.Addr().String()
 		c.tls = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}
+		c.cert = cert.Leaf
 	}
 	go func() { _ = c.srv.Serve(ln) }()
 	return c, nil
@@ -104,9 +108,9 @@ func selfSigned() (*tls.Certificate, *x509.CertPool, error) {
 
 // fixedGet is the ceiling's workload: GET of one path, answered with the
 // same bytes whatever the path.
-type fixedGet struct{ path string }
+type fixedGet struct{ path, name string }
 
-func (w fixedGet) Name() string                                     { return "ceiling" }
+func (w fixedGet) Name() string                                     { return w.name }
 func (w fixedGet) Setup(context.Context, *apiclient.Client) error   { return nil }
 func (w fixedGet) Cleanup(context.Context, *apiclient.Client) error { return nil }
 func (w fixedGet) Next(*mrand.Rand, uint64) Op                      { return Op{Method: http.MethodGet, Path: w.path} }
@@ -133,23 +137,34 @@ func StartCeilingFor(ctx context.Context, api *apiclient.Client, t *Target, p Pa
 	if err != nil {
 		return nil, nil, err
 	}
-	return c, fixedGet{path: op.Path}, nil
+	return c, fixedGet{path: op.Path, name: "ceiling"}, nil
 }
 
 // RunWithCeiling sets every workload up, then at each concurrency measures
-// the ceiling and right after it each workload, so that whatever else
-// loads the machine weighs on both sides of a ratio alike; it cleans up at
-// the end. Results come ceiling first at each concurrency, with
-// CeilingRatio set on the workloads'. A workload whose setup fails is left
-// out and its error joined to the returned one.
+// the ceiling (and the process ceiling, with opts.CeilingProcess) and right
+// after it each workload, so that whatever else loads the machine weighs on
+// both sides of a ratio alike; it cleans up at the end. Results come
+// ceilings first at each concurrency, with CeilingRatio (and
+// ProcessCeilingRatio) set on the workloads'. A workload whose setup fails
+// is left out and its error joined to the returned one.
 func RunWithCeiling(ctx context.Context, api *apiclient.Client, t *Target, ws []Workload, p Params, opts Options) ([]Result, error) {
 	c, ceil, err := StartCeilingFor(ctx, api, t, p)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	ct := c.Target(maxOf(opts.Concurrency))
-	defer ct.Close()
+	ceilings := []ceilingRun{{c.Target(maxOf(opts.Concurrency)), ceil}}
+	defer ceilings[0].target.Close()
+	if opts.CeilingProcess != nil {
+		pc, err := StartProcessCeiling(opts.CeilingProcess, c.body, t.TLS())
+		if err != nil {
+			return nil, err
+		}
+		defer pc.Close()
+		pt := pc.Target(maxOf(opts.Concurrency))
+		defer pt.Close()
+		ceilings = append(ceilings, ceilingRun{pt, fixedGet{path: ceil.(fixedGet).path, name: "ceiling-process"}})
+	}
 	var ready []Workload
 	var errs []error
 	for _, w := range ws {
@@ -159,7 +174,7 @@ func RunWithCeiling(ctx context.Context, api *apiclient.Client, t *Target, ws []
 			ready = append(ready, w)
 		}
 	}
-	out, err := interleave(ctx, ct, ceil, t, ready, opts)
+	out, err := interleave(ctx, ceilings, t, ready, opts)
 	errs = append(errs, err)
 	for _, w := range ws {
 		if cerr := w.Cleanup(context.WithoutCancel(ctx), api); cerr != nil {
@@ -169,33 +184,49 @@ func RunWithCeiling(ctx context.Context, api *apiclient.Client, t *Target, ws []
 	return out, errors.Join(errs...)
 }
 
+// ceilingRun is a ceiling to measure: its client and workload.
+type ceilingRun struct {
+	target *Target
+	w      Workload
+}
+
 // interleave measures, at each concurrency and opts.Repeat times over, the
-// ceiling and right after it each workload. Each workload's reported run
-// is the one with the median ceiling ratio, the ceiling's the one with the
+// ceilings and right after them each workload. Each workload's reported run
+// is the one with the median ceiling ratio, each ceiling's the one with the
 // median throughput.
-func interleave(ctx context.Context, ct *Target, ceil Workload, t *Target, ws []Workload, opts Options) ([]Result, error) {
+func interleave(ctx context.Context, ceilings []ceilingRun, t *Target, ws []Workload, opts Options) ([]Result, error) {
 	var out []Result
+	nc := len(ceilings)
 	for _, n := range opts.Concurrency {
 		o := opts
 		o.Concurrency, o.Repeat = []int{n}, 1
-		runs := make([][]Result, len(ws)+1) // ceiling, then each workload
+		runs := make([][]Result, nc+len(ws)) // the ceilings, then each workload
 		for range max(opts.Repeat, 1) {
-			cr, err := Sweep(ctx, ct, ceil, o)
-			if err != nil {
-				return out, err
+			crs := make([][]Result, nc)
+			for i, c := range ceilings {
+				cr, err := Sweep(ctx, c.target, c.w, o)
+				if err != nil {
+					return out, err
+				}
+				crs[i] = cr
+				runs[i] = append(runs[i], cr...)
 			}
-			runs[0] = append(runs[0], cr...)
 			for i, w := range ws {
 				wr, err := Sweep(ctx, t, w, o)
 				if err != nil {
 					return out, err
 				}
-				ApplyCeiling(wr, cr)
-				runs[i+1] = append(runs[i+1], wr...)
+				ApplyCeiling(wr, crs[0])
+				if nc > 1 {
+					applyRatio(wr, crs[1], func(r *Result, x float64) { r.ProcessCeilingRatio = x })
+				}
+				runs[nc+i] = append(runs[nc+i], wr...)
 			}
 		}
-		out = append(out, median(runs[0], func(r Result) float64 { return r.RequestsPerSecond }))
-		for _, rs := range runs[1:] {
+		for _, rs := range runs[:nc] {
+			out = append(out, median(rs, func(r Result) float64 { return r.RequestsPerSecond }))
+		}
+		for _, rs := range runs[nc:] {
 			out = append(out, median(rs, func(r Result) float64 { return r.CeilingRatio }))
 		}
 	}
@@ -205,13 +236,19 @@ func interleave(ctx context.Context, ct *Target, ceil Workload, t *Target, ws []
 // ApplyCeiling sets each result's CeilingRatio from the ceiling measured at
 // the same concurrency.
 func ApplyCeiling(results, ceiling []Result) {
+	applyRatio(results, ceiling, func(r *Result, x float64) { r.CeilingRatio = x })
+}
+
+// applyRatio calls set with each result's throughput over the ceiling's at
+// the same concurrency, where the ceiling was measured.
+func applyRatio(results, ceiling []Result, set func(*Result, float64)) {
 	byConc := make(map[int]float64, len(ceiling))
 	for _, c := range ceiling {
 		byConc[c.Concurrency] = c.RequestsPerSecond
 	}
 	for i := range results {
 		if rps := byConc[results[i].Concurrency]; rps > 0 {
-			results[i].CeilingRatio = results[i].RequestsPerSecond / rps
+			set(&results[i], results[i].RequestsPerSecond/rps)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -112,5 +113,112 @@ func TestApplyCeiling(t *testing.T) {
 		if r.CeilingRatio != want[i] {
 			t.Errorf("c=%d: ratio %v, want %v", r.Concurrency, r.CeilingRatio, want[i])
 		}
+	}
+}
+
+// TestMain lets the test binary be a ceiling child, as `coffer bench
+// ceiling-serve` is.
+func TestMain(m *testing.M) {
+	if os.Getenv("COFFER_BENCH_CEILING_CHILD") == "1" {
+		if err := bench.ServeCeiling(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// childCommand runs this test binary as a ceiling child.
+func childCommand(t *testing.T) []string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("COFFER_BENCH_CEILING_CHILD", "1")
+	return []string{exe}
+}
+
+func TestProcessCeilingServesBodyVerbatim(t *testing.T) {
+	body := []byte(`{"request_id":"y","data":{"data":{"value":"w"}}}`)
+	for _, useTLS := range []bool{false, true} {
+		t.Run(map[bool]string{false: "http", true: "tls"}[useTLS], func(t *testing.T) {
+			p, err := bench.StartProcessCeiling(childCommand(t), body, useTLS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tg := p.Target(1)
+			if tg.TLS() != useTLS {
+				t.Errorf("TLS() = %v, want %v", tg.TLS(), useTLS)
+			}
+			got, err := tg.Fetch(context.Background(), bench.Op{Method: http.MethodGet, Path: "secret/data/y"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, body) {
+				t.Errorf("body = %q, want %q", got, body)
+			}
+			tg.Close()
+			if err := p.Close(); err != nil {
+				t.Fatalf("close: %v", err)
+			}
+			if _, err := tg.Fetch(context.Background(), bench.Op{Method: http.MethodGet, Path: "secret/data/y"}); err == nil {
+				t.Fatal("the child still serves after Close")
+			}
+		})
+	}
+}
+
+func TestProcessCeilingChildFails(t *testing.T) {
+	_, err := bench.StartProcessCeiling([]string{"/bin/sh", "-c", "echo no such ceiling >&2; exit 3"}, []byte("{}"), false)
+	if err == nil || !strings.Contains(err.Error(), "no such ceiling") {
+		t.Fatalf("err = %v, want the child's stderr in it", err)
+	}
+}
+
+// TestRunWithProcessCeiling measures both ceilings and a workload: every
+// result is named and each workload's ratios are its throughput over the
+// ceilings' at the same concurrency.
+func TestRunWithProcessCeiling(t *testing.T) {
+	srv, root := startCounted(t, true, 0)
+	tg := srv.target(t, srv.RootToken, 2)
+	w, err := bench.NewWorkload("kv-read", bench.DefaultParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := quick(1, 2)
+	opts.CeilingProcess = childCommand(t)
+	res, err := bench.RunWithCeiling(context.Background(), root, tg, []bench.Workload{w}, bench.DefaultParams(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	byName := map[string]bench.Result{}
+	for _, r := range res {
+		names = append(names, fmt.Sprintf("%s/%d", r.Workload, r.Concurrency))
+		byName[names[len(names)-1]] = r
+		if r.Errors != 0 || r.Requests == 0 {
+			t.Errorf("%s c=%d: %d requests, %d errors (%s)", r.Workload, r.Concurrency, r.Requests, r.Errors, r.FirstError)
+		}
+	}
+	if want := "ceiling/1 ceiling-process/1 kv-read/1 ceiling/2 ceiling-process/2 kv-read/2"; strings.Join(names, " ") != want {
+		t.Fatalf("results %v, want %s", names, want)
+	}
+	for _, c := range []string{"1", "2"} {
+		kv := byName["kv-read/"+c]
+		if want := kv.RequestsPerSecond / byName["ceiling-process/"+c].RequestsPerSecond; kv.ProcessCeilingRatio != want {
+			t.Errorf("c=%s: process ceiling ratio %v, want %v", c, kv.ProcessCeilingRatio, want)
+		}
+		if want := kv.RequestsPerSecond / byName["ceiling/"+c].RequestsPerSecond; kv.CeilingRatio != want {
+			t.Errorf("c=%s: ceiling ratio %v, want %v", c, kv.CeilingRatio, want)
+		}
+	}
+	var table bytes.Buffer
+	if err := bench.WriteTable(&table, res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), "of process ceiling") {
+		t.Errorf("table lacks the process ceiling column:\n%s", table.String())
 	}
 }

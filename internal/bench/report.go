@@ -31,21 +31,28 @@ func ParseConcurrency(s string) ([]int, error) {
 // WriteTable prints results as an aligned table, one row per workload and
 // concurrency, followed by the first error of each row that had errors.
 func WriteTable(w io.Writer, results []Result) error {
-	withRatio := false
+	withRatio, withProcess := false, false
 	for _, r := range results {
 		withRatio = withRatio || r.CeilingRatio > 0
+		withProcess = withProcess || r.ProcessCeilingRatio > 0
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := "workload\tconcurrency\treq/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\terrors\t"
 	if withRatio {
 		head += "of ceiling\t"
 	}
+	if withProcess {
+		head += "of process ceiling\t"
+	}
 	fmt.Fprintln(tw, head)
 	for _, r := range results {
 		line := fmt.Sprintf("%s\t%d\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t%d\t",
 			r.Workload, r.Concurrency, r.RequestsPerSecond, r.P50ms, r.P95ms, r.P99ms, r.MaxMs, r.Errors)
 		if withRatio {
-			line += ratioCell(r) + "\t"
+			line += ratioCell(r.CeilingRatio) + "\t"
+		}
+		if withProcess {
+			line += ratioCell(r.ProcessCeilingRatio) + "\t"
 		}
 		fmt.Fprintln(tw, line)
 	}
@@ -60,11 +67,11 @@ func WriteTable(w io.Writer, results []Result) error {
 	return nil
 }
 
-func ratioCell(r Result) string {
-	if r.CeilingRatio == 0 {
+func ratioCell(ratio float64) string {
+	if ratio == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.0f%%", 100*r.CeilingRatio)
+	return fmt.Sprintf("%.0f%%", 100*ratio)
 }
 
 // WriteJSON prints results as a JSON array, one object per workload and

@@ -30,6 +30,10 @@ type Options struct {
 	Repeat int
 	// Progress, when set, receives a progress line about once a second.
 	Progress io.Writer
+	// CeilingProcess, for RunWithCeiling, is a command that serves the
+	// ceiling in a child process (ServeCeiling on its stdin and stdout);
+	// the child is measured too, as "ceiling-process". Nil: not measured.
+	CeilingProcess []string
 }
 
 // Result is one workload measured at one concurrency.
@@ -49,6 +53,9 @@ type Result struct {
 	// CeilingRatio is RequestsPerSecond over the ceiling's at the same
 	// concurrency, when the ceiling was measured.
 	CeilingRatio float64 `json:"ceiling_ratio,omitempty"`
+	// ProcessCeilingRatio is RequestsPerSecond over the process ceiling's
+	// at the same concurrency, when that was measured.
+	ProcessCeilingRatio float64 `json:"process_ceiling_ratio,omitempty"`
 }
 
 // Sweep measures w against t at every concurrency in opts, in order. Setup

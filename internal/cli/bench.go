@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ type benchFlags struct {
 	repeat           int
 	headers          []string
 	params           bench.Params
+	process          bool
 }
 
 func (a *app) benchCommand() *cobra.Command {
@@ -63,12 +65,33 @@ throughput as a share of it.`,
 request with the exact bytes of a KV v2 read from the server, over the server's
 TLS settings (TLS when the address is https), with the same client; then run
 the workloads (default kv-read) against the server and print their ratio to
-the ceiling at each concurrency.`,
+the ceiling at each concurrency.
+
+-process also runs the same bare handler in a child process of its own, as
+the server runs, and measures it right after the in-process ceiling (row
+"ceiling-process", column "of process ceiling"). A server in another process
+pays for the process boundary (two runtimes and garbage collectors, wake-ups
+across processes) on top of what it does; the in-process ceiling does not.
+The ratio to the process ceiling is what the server's own work costs; the
+ratio of the two ceilings is what the boundary costs on this machine.`,
+		Example: `  coffer bench ceiling -concurrency=16 -repeat=3 kv-read
+  coffer bench ceiling -process -concurrency=16 -format=json kv-read`,
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			return a.runBench(cmd, f, args, true)
 		}),
 	}
-	cmd.AddCommand(ceiling)
+	ceiling.Flags().BoolVar(&f.process, "process", false, "also measure the bare handler in a child process (row ceiling-process)")
+	serve := &cobra.Command{
+		Use:    "ceiling-serve",
+		Short:  "Serve the ceiling for a parent coffer bench ceiling -process (internal)",
+		Long:   "Read what to serve from stdin, print where it is served, and serve it until stdin closes. Started by \"coffer bench ceiling -process\".",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
+			return bench.ServeCeiling(a.stdin, a.stdout)
+		}),
+	}
+	cmd.AddCommand(ceiling, serve)
 	pf := cmd.PersistentFlags()
 	pf.DurationVar(&f.duration, "duration", 10*time.Second, "measured time per workload and concurrency")
 	pf.DurationVar(&f.warmup, "warmup", 2*time.Second, "unmeasured time before each measurement")
@@ -130,6 +153,13 @@ func (a *app) runBench(cmd *cobra.Command, f *benchFlags, names []string, withCe
 		return usageError(cmd, "-repeat %d: want 1..100", f.repeat)
 	}
 	opts := bench.Options{Duration: f.duration, Warmup: f.warmup, Concurrency: conc, Repeat: f.repeat, Progress: a.stderr}
+	if f.process {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("-process: finding this program to run it again: %w", err)
+		}
+		opts.CeilingProcess = []string{exe, "bench", "ceiling-serve"}
+	}
 	var results []bench.Result
 	var runErr error
 	if withCeiling {
