@@ -16,21 +16,35 @@ import (
 // allocation for the usual shapes. Fields follow the order of Entry's
 // declaration; map keys are sorted.
 func (h *hasher) appendEntry(b []byte, e *Entry) []byte {
+	return h.appendTail(h.appendParts(appendHead(b, e), e), e)
+}
+
+// appendHead appends the opening of e's object: its type and time.
+func appendHead(b []byte, e *Entry) []byte {
 	b = append(b, `{"type":`...)
 	b = jsonenc.AppendString(b, e.Type)
 	b = append(b, `,"time":`...)
 	if e.Time == "" && !e.at.IsZero() {
 		// RFC 3339 needs no JSON escaping.
-		b = append(e.at.UTC().AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
-	} else {
-		b = jsonenc.AppendString(b, e.Time)
+		return append(e.at.UTC().AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
 	}
+	return jsonenc.AppendString(b, e.Time)
+}
+
+// appendParts appends e's auth and request parts, which a request entry
+// and its response entry share.
+func (h *hasher) appendParts(b []byte, e *Entry) []byte {
 	if e.Auth != nil {
 		b = h.appendAuth(append(b, `,"auth":`...), e.Auth)
 	}
 	if r := e.Request; r != nil {
 		b = h.appendRequest(append(b, `,"request":`...), r)
 	}
+	return b
+}
+
+// appendTail appends e's response and error and closes the object.
+func (h *hasher) appendTail(b []byte, e *Entry) []byte {
 	if r := e.Response; r != nil {
 		b = h.appendResponse(append(b, `,"response":`...), r)
 	}

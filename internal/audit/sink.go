@@ -108,10 +108,11 @@ func (s *sink) release() {
 const maxPooledBuffer = 64 << 10
 
 // log redacts e with this sink's key and appends it to the chain; with e2
-// (not nil) it appends e2 right after it, both lines in one write. Entries
-// are encoded outside the sink's lock into a pooled buffer that keeps room
-// for each line's chain prefix, so lines are built, hashed and written in
-// place.
+// (not nil), the response entry of e's request, whose auth and request
+// parts are e's, it appends e2 right after it, both lines in one write.
+// Entries are encoded outside the sink's lock into a pooled buffer that
+// keeps room for each line's chain prefix, so lines are built, hashed and
+// written in place.
 func (s *sink) log(now time.Time, e, e2 *Entry) error {
 	bp, _ := s.bufs.Get().(*[]byte)
 	if bp == nil {
@@ -119,10 +120,16 @@ func (s *sink) log(now time.Time, e, e2 *Entry) error {
 	}
 	defer s.putBuffer(bp)
 	s.keyMu.RLock()
-	buf := s.hasher.appendEntry(append((*bp)[:0], make([]byte, linePrefixRoom)...), e)
+	buf := appendHead(append((*bp)[:0], make([]byte, linePrefixRoom)...), e)
+	parts := len(buf)
+	buf = s.hasher.appendParts(buf, e)
+	shared := buf[parts:]
+	buf = s.hasher.appendTail(buf, e)
 	split := len(buf)
 	if e2 != nil {
-		buf = s.hasher.appendEntry(append(buf, make([]byte, linePrefixRoom)...), e2)
+		// The shared parts are copied, not encoded (and hashed) again.
+		buf = appendHead(append(buf, make([]byte, linePrefixRoom)...), e2)
+		buf = s.hasher.appendTail(append(buf, shared...), e2)
 	}
 	s.keyMu.RUnlock()
 	*bp = buf

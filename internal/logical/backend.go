@@ -104,6 +104,9 @@ type Path struct {
 // declaration order wins.
 type Router struct {
 	paths []*Path
+	// allDefault: no path asks for anything but StandbyDefault, so
+	// StandbyMode need not match.
+	allDefault bool
 }
 
 var _ Backend = (*Router)(nil)
@@ -130,7 +133,13 @@ func NewRouter(paths ...*Path) *Router {
 			}
 		}
 	}
-	return &Router{paths: paths}
+	r := &Router{paths: paths, allDefault: true}
+	for _, p := range paths {
+		if p.Standby != StandbyDefault || p.Unauthenticated {
+			r.allDefault = false
+		}
+	}
+	return r
 }
 
 // match finds the path for rel and builds its field data, with path captures
@@ -237,6 +246,9 @@ func (r *Router) LoginPath(req *Request) (bool, string) {
 // StandbyMode implements StandbyPather: the Standby of the first path
 // matching req, StandbyLocal for login paths left at the default.
 func (r *Router) StandbyMode(req *Request) StandbyMode {
+	if r.allDefault {
+		return StandbyDefault
+	}
 	for _, p := range r.paths {
 		if !p.re.MatchString(req.Path) {
 			continue

@@ -59,3 +59,32 @@ func TestRouterMatch(t *testing.T) {
 		})
 	}
 }
+
+func TestRouterStandbyMode(t *testing.T) {
+	h := map[Operation]Handler{ReadOperation: nil}
+	plain := NewRouter(&Path{Pattern: "data/.+", Operations: h}, &Path{Pattern: "config", Operations: h})
+	mixed := NewRouter(
+		&Path{Pattern: "creds/.+", Operations: h, Standby: StandbyForward},
+		&Path{Pattern: "login", Operations: h, Unauthenticated: true},
+		&Path{Pattern: "encrypt/.+", Operations: h, Standby: StandbyLocal},
+		&Path{Pattern: "data/.+", Operations: h},
+	)
+	tests := []struct {
+		r    *Router
+		path string
+		want StandbyMode
+	}{
+		{plain, "data/x", StandbyDefault},
+		{plain, "nowhere", StandbyDefault},
+		{mixed, "creds/app", StandbyForward},
+		{mixed, "login", StandbyLocal},
+		{mixed, "encrypt/k", StandbyLocal},
+		{mixed, "data/x", StandbyDefault},
+		{mixed, "nowhere", StandbyDefault},
+	}
+	for _, tt := range tests {
+		if got := tt.r.StandbyMode(&Request{Operation: ReadOperation, Path: tt.path}); got != tt.want {
+			t.Errorf("StandbyMode(%s) = %v, want %v", tt.path, got, tt.want)
+		}
+	}
+}
