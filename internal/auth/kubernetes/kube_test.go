@@ -234,6 +234,14 @@ func TestLoginWithoutReviewerJWT(t *testing.T) {
 	plain := kube.Token(t, "apps", "plain", nil)
 	a, err := k.login("any", plain)
 	refused(t, a, err, plain)
+
+	// Annotations need a token to read the service account with: without
+	// one the login is refused with the reason, not an internal error.
+	k.configure(map[string]any{"token_reviewer_jwt": nil, "use_annotations_as_alias_metadata": true})
+	_, err = k.login("any", tok)
+	if logical.KindOf(err) != logical.KindInvalidRequest || !strings.Contains(err.Error(), "token_reviewer_jwt") {
+		t.Fatalf("login with annotations and no reviewer: err = %v, want 400 naming token_reviewer_jwt", err)
+	}
 }
 
 func TestLoginLocalCAAndJWT(t *testing.T) {

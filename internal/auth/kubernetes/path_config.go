@@ -102,6 +102,9 @@ func (b *Backend) handleConfigWrite(ctx context.Context, req *logical.Request, d
 	if _, err := parsePublicKeys(c.PEMKeys); err != nil {
 		return nil, logical.InvalidRequest("pem_keys: %v", err)
 	}
+	if c.UseAnnotationsAsAliasMetadata && c.TokenReviewerJWT == "" && c.DisableLocalCAJWT {
+		return nil, logical.InvalidRequest("use_annotations_as_alias_metadata needs token_reviewer_jwt to read service accounts: with disable_local_ca_jwt there is no in-pod token to fall back to")
+	}
 	if err := putJSON(ctx, req.Storage, configKey, c); err != nil {
 		return nil, err
 	}

@@ -161,6 +161,13 @@ func (b *Backend) aliasAnnotations(ctx context.Context, c *config, jwtStr string
 	if errors.Is(err, errReservedAnnotation) {
 		return nil, logical.InvalidRequest("%v", err)
 	}
+	if errors.Is(err, errNoReviewer) {
+		// The config asks for annotations but gives no token to read them
+		// with (no token_reviewer_jwt, no in-pod token): the operator's to
+		// fix, and the client is told why its login cannot succeed.
+		b.logger.Warn("kubernetes: use_annotations_as_alias_metadata is on but there is no reviewer token to read service accounts with", "namespace", sa.Namespace, "service_account", sa.Name)
+		return nil, logical.InvalidRequest("this kubernetes auth method reads service account annotations (use_annotations_as_alias_metadata) but has no token_reviewer_jwt to read them with")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes: read service account annotations: %w", err)
 	}

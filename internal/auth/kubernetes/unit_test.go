@@ -24,6 +24,8 @@ func TestConfigWriteRead(t *testing.T) {
 		{"bad ca", map[string]any{"kubernetes_host": "k8s:6443", "kubernetes_ca_cert": "nope"}, "kubernetes_ca_cert"},
 		{"truncated ca", map[string]any{"kubernetes_host": "k8s:6443", "kubernetes_ca_cert": caPEM}, "kubernetes_ca_cert"},
 		{"bad pem key", map[string]any{"kubernetes_host": "k8s:6443", "pem_keys": []any{"nope"}}, "pem_keys"},
+		{"annotations without a reviewer", map[string]any{"kubernetes_host": "k8s:6443", "disable_local_ca_jwt": true,
+			"use_annotations_as_alias_metadata": true}, "use_annotations_as_alias_metadata needs token_reviewer_jwt"},
 		{"ok", map[string]any{"kubernetes_host": "k8s.example:6443", "token_reviewer_jwt": "reviewer-secret",
 			"pem_keys": []any{s.pubPEM}, "issuer": "ignored", "use_annotations_as_alias_metadata": true}, ""},
 	}
