@@ -88,6 +88,9 @@ func probeFactory(onWrite func()) logical.Factory {
 				onWrite()
 				return &logical.Response{Data: map[string]any{"count": n + 1}}, nil
 			})},
+			&logical.Path{Pattern: "panic", Operations: read(func(context.Context, *logical.Request, *logical.FieldData) (*logical.Response, error) {
+				panic("probe: backend bug")
+			})},
 			&logical.Path{Pattern: "value", Operations: read(func(ctx context.Context, req *logical.Request, _ *logical.FieldData) (*logical.Response, error) {
 				n, err := value(ctx, req)
 				return &logical.Response{Data: map[string]any{"count": n}}, err
@@ -168,6 +171,20 @@ func TestAuditHeldBackForReads(t *testing.T) {
 		if bytes.Contains(w, []byte("s3cr3t-value")) || bytes.Contains(w, []byte(root)) {
 			t.Fatalf("audit write holds a secret: %s", w)
 		}
+	}
+
+	// A read whose backend panics is still on record.
+	n = rec.count()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the probe did not panic")
+			}
+		}()
+		_, _ = do(t, c, logical.ReadOperation, "probe/panic", root, nil)
+	}()
+	if got := lines(rec.since(n)); !slices.Equal(got, []string{"request"}) {
+		t.Errorf("panicking read: audit writes %v, want its request entry", got)
 	}
 
 	// Fail closed: the read is refused before its storage write.

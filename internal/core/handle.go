@@ -120,6 +120,14 @@ func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Reque
 	}
 	if held != nil {
 		breq.Storage = held
+		defer func() {
+			if !held.d.written {
+				// Only a panic in the backend gets here: the request goes
+				// on record all the same, as it would have before the
+				// backend ran.
+				_ = held.d.flush()
+			}
+		}()
 	} else if aerr := c.auditRequest(req, m.Path, te, err); aerr != nil {
 		return nil, aerr
 	}
