@@ -3,6 +3,7 @@ package bench_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -221,4 +222,29 @@ func TestRunWithProcessCeiling(t *testing.T) {
 	if !strings.Contains(table.String(), "of process ceiling") {
 		t.Errorf("table lacks the process ceiling column:\n%s", table.String())
 	}
+}
+
+// FuzzServeCeiling feeds a ceiling child arbitrary input: it refuses it
+// with an error and says nothing, or serves what the first line asks for,
+// says where in one JSON line, and stops at the end of its input.
+func FuzzServeCeiling(f *testing.F) {
+	f.Add([]byte(`{"body":"e30=","tls":false}` + "\n"))
+	f.Add([]byte(`{"body":null}` + "\nmore input\n"))
+	f.Add([]byte("not json\n"))
+	f.Add([]byte(`{"tls":true}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var out bytes.Buffer
+		if err := bench.ServeCeiling(bytes.NewReader(in), &out); err != nil {
+			if out.Len() != 0 {
+				t.Fatalf("refused (%v) after saying where it serves: %q", err, out.Bytes())
+			}
+			return
+		}
+		var addr struct {
+			Base string `json:"base"`
+		}
+		if json.Unmarshal(out.Bytes(), &addr) != nil || !strings.HasPrefix(addr.Base, "http") || bytes.Count(out.Bytes(), []byte("\n")) != 1 {
+			t.Fatalf("served, but said %q", out.Bytes())
+		}
+	})
 }
