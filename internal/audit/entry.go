@@ -159,7 +159,8 @@ func (p *entryParts) response(now time.Time, req *logical.Request, mountPoint st
 }
 
 // link points p's entry at its parts; response says whether it is a
-// response entry. Keep Broker.LogRequest and LogResponse in step.
+// response entry. Keep Broker.LogRequest, LogResponse and LogExchange in
+// step.
 func (p *entryParts) link(response bool) *Entry {
 	p.e.Request = &p.req
 	if p.hasAuth {

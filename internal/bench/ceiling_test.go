@@ -26,17 +26,24 @@ func TestCeilingServesBodyVerbatim(t *testing.T) {
 			t.Cleanup(func() { _ = c.Close() })
 			tg := c.Target(1)
 			t.Cleanup(tg.Close)
-			if tg.TLS() != useTLS {
-				t.Errorf("TLS() = %v, want %v", tg.TLS(), useTLS)
-			}
-			got, err := tg.Fetch(context.Background(), bench.Op{Method: http.MethodGet, Path: "secret/data/x"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, body) {
-				t.Errorf("body = %q, want %q", got, body)
-			}
+			checkServes(t, tg, useTLS, body)
 		})
+	}
+}
+
+// checkServes checks that tg speaks TLS when it should and is answered
+// with body.
+func checkServes(t *testing.T, tg *bench.Target, useTLS bool, body []byte) {
+	t.Helper()
+	if tg.TLS() != useTLS {
+		t.Errorf("TLS() = %v, want %v", tg.TLS(), useTLS)
+	}
+	got, err := tg.Fetch(context.Background(), bench.Op{Method: http.MethodGet, Path: "secret/data/x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, body) {
+		t.Errorf("body = %q, want %q", got, body)
 	}
 }
 
@@ -150,16 +157,7 @@ func TestProcessCeilingServesBodyVerbatim(t *testing.T) {
 				t.Fatal(err)
 			}
 			tg := p.Target(1)
-			if tg.TLS() != useTLS {
-				t.Errorf("TLS() = %v, want %v", tg.TLS(), useTLS)
-			}
-			got, err := tg.Fetch(context.Background(), bench.Op{Method: http.MethodGet, Path: "secret/data/y"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, body) {
-				t.Errorf("body = %q, want %q", got, body)
-			}
+			checkServes(t, tg, useTLS, body)
 			tg.Close()
 			if err := p.Close(); err != nil {
 				t.Fatalf("close: %v", err)

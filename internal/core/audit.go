@@ -98,11 +98,16 @@ func auditCaller(c *audit.Caller, req *logical.Request, te *token.Entry) *audit.
 
 // auditRequest logs req after authorization; authErr is its outcome.
 func (c *Core) auditRequest(req *logical.Request, mount string, te *token.Entry, authErr error) error {
+	return c.auditRequestAt(c.now(), req, mount, te, authErr)
+}
+
+// auditRequestAt is auditRequest for a request authorized at at.
+func (c *Core) auditRequestAt(at time.Time, req *logical.Request, mount string, te *token.Entry, authErr error) error {
 	if !c.audit.Enabled() {
 		return nil
 	}
 	var caller audit.Caller
-	if err := c.audit.LogRequest(c.now(), req, mount, auditCaller(&caller, req, te), authErr); err != nil {
+	if err := c.audit.LogRequest(at, req, mount, auditCaller(&caller, req, te), authErr); err != nil {
 		return errAuditFailed(err)
 	}
 	return nil
@@ -157,10 +162,7 @@ type deferredAudit struct {
 func (d *deferredAudit) flush() error {
 	if !d.written {
 		d.written = true
-		var caller audit.Caller
-		if err := d.c.audit.LogRequest(d.at, d.req, d.mount, auditCaller(&caller, d.req, d.te), nil); err != nil {
-			d.err = errAuditFailed(err)
-		}
+		d.err = d.c.auditRequestAt(d.at, d.req, d.mount, d.te, nil)
 	}
 	return d.err
 }
@@ -210,7 +212,7 @@ func (v *auditedView) Transaction(ctx context.Context, ops []storage.TxnOp) erro
 
 // deferAudit returns breq's storage view wrapped to hold its request entry
 // back, or nil when the request must be logged before it runs.
-func (c *Core) deferAudit(st *unsealedState, m *MountEntry, req, breq *logical.Request, te *token.Entry) *auditedView {
+func (c *Core) deferAudit(m *MountEntry, req, breq *logical.Request, te *token.Entry) *auditedView {
 	if !c.audit.Enabled() || te == nil || te.NumUses > 0 || req.WrapTTL > 0 || breq.Unauthenticated ||
 		!isRead(breq.Operation) || builtinTypes[m.Type] {
 		return nil

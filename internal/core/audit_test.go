@@ -104,7 +104,6 @@ func probeFactory(onWrite func()) logical.Factory {
 // as the read writes storage; and that a read whose held-back entry
 // cannot be written fails without its write happening.
 func TestAuditHeldBackForReads(t *testing.T) {
-	ctx := context.Background()
 	rec := &auditWrites{}
 	broker, err := audit.NewBroker([]audit.SinkConfig{{Type: "stdout", Name: "stdout", HMACAccessor: true,
 		CheckpointEntries: 1000, CheckpointInterval: time.Hour}}, audit.BrokerOptions{Stdout: rec})
@@ -115,19 +114,8 @@ func TestAuditHeldBackForReads(t *testing.T) {
 	// wroteBefore is how many audit writes there were when count's
 	// storage write returned.
 	var wroteBefore int
-	c, err := New(Config{Physical: inmem.New(), Audit: broker,
+	c, root := newUnsealedCore(t, Config{Physical: inmem.New(), Audit: broker,
 		Factories: map[string]logical.Factory{"cubbyhole": cubbyhole.Factory, "probe": probeFactory(func() { wroteBefore = rec.count() })}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := c.Initialize(ctx, InitParams{SecretShares: 1, SecretThreshold: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Unseal(ctx, res.Keys[0]); err != nil {
-		t.Fatal(err)
-	}
-	root := res.RootToken
 	mustDo(t, c, logical.UpdateOperation, "sys/mounts/probe", root, map[string]any{"type": "probe"})
 	limited := mustDo(t, c, logical.UpdateOperation, "auth/token/create", root, map[string]any{"num_uses": 5}).Auth.ClientToken
 

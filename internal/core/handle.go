@@ -116,7 +116,7 @@ func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Reque
 	te, err := c.authorize(ctx, st, m, req, &breq)
 	var held *auditedView
 	if err == nil {
-		held = c.deferAudit(st, m, req, &breq, te)
+		held = c.deferAudit(m, req, &breq, te)
 	}
 	if held != nil {
 		breq.Storage = held

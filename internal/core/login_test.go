@@ -78,10 +78,17 @@ func newLoginCore(t *testing.T, guard NetworkGuard) (*Core, string) {
 // newLoginCoreOn is newLoginCore over the given physical storage.
 func newLoginCoreOn(t *testing.T, phys storage.Backend, guard NetworkGuard) (*Core, string) {
 	t.Helper()
-	ctx := context.Background()
-	c, err := New(Config{Physical: phys, Network: guard,
+	return newUnsealedCore(t, Config{Physical: phys, Network: guard,
 		Factories:     map[string]logical.Factory{"cubbyhole": cubbyhole.Factory},
 		AuthFactories: map[string]logical.Factory{"test": testAuthFactory}})
+}
+
+// newUnsealedCore builds a core from cfg, initializes it with one key share
+// and unseals it; it returns the core and the root token.
+func newUnsealedCore(t *testing.T, cfg Config) (*Core, string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
