@@ -169,10 +169,23 @@ func TestProcessCeilingServesBodyVerbatim(t *testing.T) {
 	}
 }
 
+// TestProcessCeilingChildFails: a child that fails reports its stderr
+// whether it read its input first or broke the pipe before it was written
+// (a body larger than a pipe's buffer makes the write wait for that).
 func TestProcessCeilingChildFails(t *testing.T) {
-	_, err := bench.StartProcessCeiling([]string{"/bin/sh", "-c", "echo no such ceiling >&2; exit 3"}, []byte("{}"), false)
-	if err == nil || !strings.Contains(err.Error(), "no such ceiling") {
-		t.Fatalf("err = %v, want the child's stderr in it", err)
+	for name, c := range map[string]struct {
+		script string
+		body   []byte
+	}{
+		"after reading": {"head -n 1 >/dev/null; echo no such ceiling >&2; exit 3", []byte("{}")},
+		"broken pipe":   {"exec 0<&-; echo no such ceiling >&2; exit 3", bytes.Repeat([]byte("x"), 1<<20)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := bench.StartProcessCeiling([]string{"/bin/sh", "-c", c.script}, c.body, false)
+			if err == nil || !strings.Contains(err.Error(), "no such ceiling") {
+				t.Fatalf("err = %v, want the child's stderr in it", err)
+			}
+		})
 	}
 }
 

@@ -107,7 +107,10 @@ func StartProcessCeiling(command []string, body []byte, useTLS bool) (*ProcessCe
 		p.done <- p.cmd.Wait()
 	}()
 	if err := json.NewEncoder(stdin).Encode(ceilingSpec{Body: body, TLS: useTLS}); err != nil {
-		return nil, errors.Join(fmt.Errorf("process ceiling: %w", err), p.Close())
+		// A child that exits before reading its input breaks the pipe; what
+		// it said on stderr is the reason, and it is complete once it exits.
+		cerr := p.Close()
+		return nil, errors.Join(fmt.Errorf("process ceiling: %s did not take its input (%w): %q", command[0], err, p.stderrText()), cerr)
 	}
 	var line []byte
 	select {
