@@ -4,12 +4,12 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/x509"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"path"
 	"strings"
 	"time"
 
@@ -99,7 +99,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = growStack(0)
 	start := time.Now()
 	if h.maxDur > 0 {
-		ctx, cancel := context.WithTimeout(r.Context(), h.maxDur)
+		ctx, cancel := withLazyDeadline(r.Context(), h.maxDur)
 		defer cancel()
 		r = r.WithContext(ctx)
 	}
@@ -108,15 +108,38 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.guarded {
 		if admitted, ok := h.admit(sw, r); ok {
 			r = admitted
-			h.mux.ServeHTTP(sw, r)
+			h.route(sw, r)
 		}
 	} else {
-		h.mux.ServeHTTP(sw, r)
+		h.route(sw, r)
 	}
 	if h.logger.Enabled(r.Context(), slog.LevelDebug) {
 		h.logger.Debug("http: request", "method", r.Method, "path", r.URL.Path,
 			"status", sw.status, "duration", time.Since(start), "remote", remoteIP(r))
 	}
+}
+
+// route sends a request to its handler. Every path the mux knows apart from
+// /v1/ itself is under /v1/sys/, so any other clean /v1/ path goes straight
+// to the pipeline, as the mux would send it, without its matching (about
+// 1 µs a request). Unclean paths still get the mux's redirect.
+func (h *Handler) route(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if strings.HasPrefix(p, "/v1/") && !strings.HasPrefix(p, "/v1/sys/") && r.Method != http.MethodConnect && isClean(p) {
+		h.handleLogical(w, r)
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+// isClean reports whether the mux would leave p as it is: path.Clean's
+// result, keeping a trailing slash.
+func isClean(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		return len(c)+1 == len(p) && strings.HasPrefix(p, c)
+	}
+	return c == p
 }
 
 // statusWriter remembers the status for the request log.
