@@ -15,6 +15,7 @@
 #   AUDIT=file|off (file) WORKLOADS=kv-read CONCURRENCY=16 DURATION=8s WARMUP=1s
 #   ROUNDS=1 ADDR=127.0.0.1:18400 BIN=bin/coffer
 #   COFFER_SERVER_ENV="GOGC=200" passes environment to the server only.
+#   SERVER_LOG=path keeps the (last round's) server log there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +36,8 @@ secs() { case $1 in *ms) echo "scale=3; ${1%ms}/1000" | bc ;; *s) echo "${1%s}" 
 round() {
 	local d pid=
 	d=$(mktemp -d)
-	trap 'if [ -n "$pid" ]; then kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; fi; rm -rf "$d"' RETURN
+	trap 'if [ -n "$pid" ]; then kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; fi
+		if [ -n "${SERVER_LOG:-}" ]; then cp "$d/server.log" "$SERVER_LOG"; fi; rm -rf "$d"' RETURN
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
 		-addext subjectAltName=IP:127.0.0.1 -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
 	printf 'storage "inmem" {}\nlistener "tcp" {\n  address       = "%s"\n  tls_cert_file = "%s"\n  tls_key_file  = "%s"\n}\nlog_level = "warn"\n' \

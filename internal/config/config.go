@@ -19,6 +19,7 @@ const (
 	DefaultLeaseTTL           = 768 * time.Hour
 	DefaultLogLevel           = "info"
 	DefaultLogFormat          = "text"
+	DefaultGCHeapFloor        = 32 << 20 // bytes
 )
 
 // Config is the whole server configuration.
@@ -43,6 +44,11 @@ type Config struct {
 	// DisableMlock is accepted for compatibility with Vault files and
 	// ignored: Coffer never calls mlock.
 	DisableMlock bool
+
+	// GCHeapFloor is how far above the live heap the garbage collector's
+	// goal stays at least (bytes; 0 leaves Go's own pacing). The GOGC
+	// environment variable, when set, wins.
+	GCHeapFloor int64
 
 	// UserLockouts are the `user_lockout "<auth type>"` blocks ("all" for
 	// every auth type without its own block).
@@ -148,6 +154,7 @@ func Default() *Config {
 		DefaultLeaseTTL: DefaultLeaseTTL,
 		MaxLeaseTTL:     DefaultLeaseTTL,
 		Network:         DefaultNetwork(),
+		GCHeapFloor:     DefaultGCHeapFloor,
 	}
 }
 

@@ -82,6 +82,7 @@ func fullConfig(t *testing.T) *Config {
 		DefaultLeaseTTL: 24 * time.Hour,
 		MaxLeaseTTL:     30 * 24 * time.Hour,
 		DisableMlock:    true,
+		GCHeapFloor:     64 << 20,
 		UserLockouts: []UserLockout{
 			{AuthType: "all", Threshold: 5, Duration: 15 * time.Minute, CounterReset: 15 * time.Minute},
 			{AuthType: "approle", Threshold: 5, Duration: 15 * time.Minute, CounterReset: 15 * time.Minute, Disable: true},
@@ -141,7 +142,7 @@ func TestDefault(t *testing.T) {
 	want := &Config{
 		LogLevel: "info", LogFormat: "text",
 		DefaultLeaseTTL: 768 * time.Hour, MaxLeaseTTL: 768 * time.Hour,
-		Network: DefaultNetwork(),
+		Network: DefaultNetwork(), GCHeapFloor: 32 << 20,
 	}
 	if got := Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Default() = %+v, want %+v", got, want)
@@ -161,6 +162,7 @@ func TestParseAppliesDefaults(t *testing.T) {
 		DefaultLeaseTTL: 768 * time.Hour,
 		MaxLeaseTTL:     768 * time.Hour,
 		Network:         DefaultNetwork(),
+		GCHeapFloor:     32 << 20,
 	}
 	want.Listeners[0].TLSDisable = true
 	if !reflect.DeepEqual(c, want) {

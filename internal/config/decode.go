@@ -79,6 +79,7 @@ func (d *decoder) top(list *ast.ObjectList) {
 		"default_lease_ttl": durationField(&c.DefaultLeaseTTL),
 		"max_lease_ttl":     durationField(&c.MaxLeaseTTL),
 		"disable_mlock":     boolField(&c.DisableMlock),
+		"gc_heap_floor":     intField(&c.GCHeapFloor),
 	}
 	seen := map[string]int{}
 	for _, item := range list.Items {

@@ -29,6 +29,8 @@ func TestParseErrors(t *testing.T) {
 		{"log_format", SL + `log_format = "xml"`, `c.hcl:5: log_format: must be "text" or "json"`},
 		{"bool bad string", SL + `ui = "yes"`, `c.hcl:5: ui: must be true or false ("true", "false", "1" and "0" also work)`},
 		{"bool bad number", SL + `disable_mlock = 2`, `c.hcl:5: disable_mlock: must be true or false ("true", "false", "1" and "0" also work)`},
+		{"gc_heap_floor negative", SL + `gc_heap_floor = -1`, `c.hcl:5: gc_heap_floor: must be a number of bytes, 0 or more`},
+		{"gc_heap_floor text", SL + `gc_heap_floor = "big"`, `c.hcl:5: gc_heap_floor: must be a whole number`},
 		{"bool list", SL + `ui = [true]`, `c.hcl:5: ui: must be a bool, not a list`},
 		{"bool block", SL + `ui { }`, `c.hcl:5: ui: must be a bool, not a block`},
 		{"unknown key", SL + `bogus = 1`, `c.hcl:5: bogus: unknown key`},

@@ -39,6 +39,9 @@ func (c *Config) validateTop(rep *report) {
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		rep.fail("log_format", "", "log_format", `must be "text" or "json"`)
 	}
+	if c.GCHeapFloor < 0 {
+		rep.fail("gc_heap_floor", "", "gc_heap_floor", "must be a number of bytes, 0 or more")
+	}
 	if c.DefaultLeaseTTL <= 0 {
 		rep.fail("default_lease_ttl", "", "default_lease_ttl", "must be positive")
 	}

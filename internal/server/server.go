@@ -27,6 +27,7 @@ import (
 	"github.com/cofferdev/coffer/internal/engine/database"
 	"github.com/cofferdev/coffer/internal/engine/kv"
 	"github.com/cofferdev/coffer/internal/engine/transit"
+	"github.com/cofferdev/coffer/internal/gcfloor"
 	"github.com/cofferdev/coffer/internal/httpapi"
 	"github.com/cofferdev/coffer/internal/logical"
 	"github.com/cofferdev/coffer/internal/netctl"
@@ -74,6 +75,7 @@ func Run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer startGCFloor(cfg, logger).Stop()
 	srv, err := Start(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -97,6 +99,16 @@ func Run(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 			srv.reload()
 		}
 	}
+}
+
+// startGCFloor applies gc_heap_floor to this process, unless GOGC in the
+// environment already says how to collect.
+func startGCFloor(cfg *config.Config, logger *slog.Logger) *gcfloor.Floor {
+	if v, set := os.LookupEnv("GOGC"); set {
+		logger.Info("server: GOGC is set; gc_heap_floor is not applied", "GOGC", v)
+		return gcfloor.Start(0)
+	}
+	return gcfloor.Start(uint64(cfg.GCHeapFloor))
 }
 
 func loadConfig(opts Options) (*config.Config, error) {

@@ -85,6 +85,7 @@ default_lease_ttl = "24h"
 max_lease_ttl     = "30d"
 
 disable_mlock = true # accepted and ignored
+gc_heap_floor = 67108864 # 64 MiB
 
 # Login lockout (Vault's stanza): per auth type, "all" for the rest.
 user_lockout "all" {
