@@ -97,7 +97,8 @@ type Path struct {
 	// Unauthenticated (login) paths default to StandbyLocal.
 	Standby StandbyMode
 
-	re *regexp.Regexp
+	re   *regexp.Regexp
+	tail *tailMatch // the pattern's fast form, when it has one
 }
 
 // Router is a Backend built from a list of Paths. The first matching path in
@@ -121,6 +122,7 @@ var (
 func NewRouter(paths ...*Path) *Router {
 	for _, p := range paths {
 		p.re = regexp.MustCompile("^" + p.Pattern + "$")
+		p.tail = tailMatchOf(p.Pattern)
 		for _, name := range p.re.SubexpNames() {
 			if name == "" {
 				continue
@@ -148,6 +150,15 @@ func NewRouter(paths ...*Path) *Router {
 // literal is matched by comparison alone.
 func (r *Router) match(req *Request) (*Path, *FieldData) {
 	for _, p := range r.paths {
+		if p.tail != nil {
+			v, ok := p.tail.match(req.Path)
+			if !ok {
+				continue
+			}
+			raw := copyData(req.Data, 1)
+			raw[p.tail.name] = v
+			return p, &FieldData{Raw: raw, Schema: p.Fields}
+		}
 		prefix, complete := p.re.LiteralPrefix()
 		if !strings.HasPrefix(req.Path, prefix) || (complete && len(req.Path) != len(prefix)) {
 			continue
