@@ -131,6 +131,20 @@ func (b *Broker) ticker(interval time.Duration) {
 // Enabled reports whether any sink is configured.
 func (b *Broker) Enabled() bool { return b != nil && len(b.sinks) > 0 }
 
+// RecordsHeaders reports whether any sink writes request headers (its
+// `headers` option), so callers need not collect them otherwise.
+func (b *Broker) RecordsHeaders() bool {
+	if b == nil {
+		return false
+	}
+	for _, s := range b.sinks {
+		if len(s.cfg.Headers) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // SinkNames lists the sinks in config order.
 func (b *Broker) SinkNames() []string {
 	out := make([]string, len(b.sinks))

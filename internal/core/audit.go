@@ -48,6 +48,11 @@ func (c *Core) AuditLifecycle(ctx context.Context, typ string, ev AuditEvent) er
 	return nil
 }
 
+// AuditRecordsHeaders reports whether an audit sink writes request
+// headers: Request.Headers is read by nothing else, so without one the
+// HTTP layer leaves it empty.
+func (c *Core) AuditRecordsHeaders() bool { return c.audit.RecordsHeaders() }
+
 // auditUnlock loads (or creates, on first unseal) the audit keys from the
 // barrier and hands them to the broker.
 func (c *Core) auditUnlock(ctx context.Context) error {

@@ -55,6 +55,9 @@ type Handler struct {
 	guarded bool // network controls configured: admit runs
 	fwd     Forwarder
 	peer    bool
+	// auditHeaders: an audit sink records request headers, so requests
+	// carry them.
+	auditHeaders bool
 }
 
 // New builds the API handler.
@@ -68,6 +71,7 @@ func New(c *core.Core, opts Options) *Handler {
 		h.maxSize = DefaultMaxRequestSize
 	}
 	h.guarded = h.network != nil || h.access != nil
+	h.auditHeaders = c.AuditRecordsHeaders()
 	if h.access == nil {
 		// No rules: the peer is the client and every address is allowed.
 		h.access, _ = netctl.NewListener(netctl.ListenerConfig{})

@@ -60,7 +60,10 @@ func (h *Handler) buildRequest(w http.ResponseWriter, r *http.Request) (*logical
 	}
 	req := &logical.Request{
 		ID: newRequestID(), Operation: op, Path: path, Data: data,
-		ClientToken: clientToken(r), RemoteAddr: remoteIP(r), WrapTTL: wrapTTL, Headers: safeHeaders(r.Header),
+		ClientToken: clientToken(r), RemoteAddr: remoteIP(r), WrapTTL: wrapTTL,
+	}
+	if h.auditHeaders {
+		req.Headers = safeHeaders(r.Header)
 	}
 	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
 		req.Connection = &logical.Connection{PeerCertificates: r.TLS.PeerCertificates}

@@ -55,7 +55,9 @@ type Request struct {
 	Caller *Caller
 	// RemoteAddr is the client's IP address (after trusted-proxy handling).
 	RemoteAddr string
-	// Headers holds selected request headers, canonicalised.
+	// Headers holds the request's headers, canonicalised, without
+	// credentials; only for audit sinks that record headers (empty when
+	// none does).
 	Headers map[string][]string
 	// WrapTTL asks for the response to be wrapped in a single-use token.
 	WrapTTL time.Duration
