@@ -15,6 +15,7 @@
 #   AUDIT=file|off (file) WORKLOADS=kv-read CONCURRENCY=16 DURATION=8s WARMUP=1s
 #   ROUNDS=1 ADDR=127.0.0.1:18400 BIN=bin/coffer
 #   COFFER_SERVER_ENV="GOGC=200" passes environment to the server only.
+#   AUDIT_OPTIONS='checkpoint_entries = 1000' adds options to the file sink.
 #   SERVER_LOG=path keeps the (last round's) server log there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +43,7 @@ round() {
 		-addext subjectAltName=IP:127.0.0.1 -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
 	printf 'storage "inmem" {}\nlistener "tcp" {\n  address       = "%s"\n  tls_cert_file = "%s"\n  tls_key_file  = "%s"\n}\nlog_level = "warn"\n' \
 		"$ADDR" "$d/cert.pem" "$d/key.pem" > "$d/coffer.hcl"
-	if [ "$AUDIT" = file ]; then printf 'audit "file" {\n  path = "%s"\n}\n' "$d/audit.log" >> "$d/coffer.hcl"; fi
+	if [ "$AUDIT" = file ]; then printf 'audit "file" {\n  path = "%s"\n%s\n}\n' "$d/audit.log" "${AUDIT_OPTIONS:-}" >> "$d/coffer.hcl"; fi
 	# shellcheck disable=SC2086 # COFFER_SERVER_ENV is a list of NAME=value words
 	env ${COFFER_SERVER_ENV:-} "$BIN" server -config "$d/coffer.hcl" > "$d/server.log" 2>&1 & pid=$!
 	export COFFER_ADDR=https://$ADDR COFFER_CACERT=$d/cert.pem
