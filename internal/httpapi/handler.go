@@ -5,11 +5,13 @@ package httpapi
 
 import (
 	"crypto/x509"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"path"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -109,6 +111,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, h.maxSize)
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	defer h.recoverPanic(sw, r)
 	if h.guarded {
 		if admitted, ok := h.admit(sw, r); ok {
 			r = admitted
@@ -146,15 +149,43 @@ func isClean(p string) bool {
 	return c == p
 }
 
-// statusWriter remembers the status for the request log.
+// recoverPanic turns a panic below the handler into a logged internal error
+// and, if nothing was written yet, a 500: the client gets an answer rather
+// than a reset stream. The panic's value is not logged, since it may hold
+// request data; its type and the stack are. The core has already released
+// its locks and put a held-back audit entry on record (its own defers).
+func (h *Handler) recoverPanic(sw *statusWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v) // net/http's way to abort a response on purpose
+	}
+	h.logger.Error("http: handler panicked", "method", r.Method, "path", r.URL.Path,
+		"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+	if !sw.wrote {
+		writeErrors(sw, http.StatusInternalServerError, "internal error; see the server log")
+	}
+}
+
+// statusWriter remembers the status for the request log, and whether
+// anything was written.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
 func (s *statusWriter) WriteHeader(code int) {
 	s.status = code
+	s.wrote = true
 	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(p []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(p)
 }
 
 // handleLogical serves every path that goes through the core pipeline.
