@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -152,4 +155,34 @@ func FuzzParseLine(f *testing.F) {
 		// final checkpoint; either way Verify must not panic.
 		_, _ = VerifyBytes(VerifyOptions{PublicKey: pub}, "f", append(bytes.Clone(line), '\n'))
 	})
+}
+
+// TestVerifyKeepsNumbersAsWritten: a request number outside float64's
+// range (valid JSON, as a client may send it) is logged exactly and the log
+// still verifies.
+func TestVerifyKeepsNumbersAsWritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	b := newTestBroker(t, fileSink(path, 100))
+	keys, pub := testKeys("file")
+	if err := b.Unlock(keys); err != nil {
+		t.Fatal(err)
+	}
+	e := sampleEntry(1)
+	e.Request.Data = map[string]any{"huge": json.Number("1e700")}
+	if err := b.Log(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(data, []byte(`"huge":1e700`)) {
+		t.Fatalf("the number was not logged as sent:\n%s", data)
+	}
+	if _, err := VerifyBytes(VerifyOptions{PublicKey: pub}, "f", data); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
 }
