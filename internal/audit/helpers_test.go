@@ -49,14 +49,25 @@ func sampleEntry(i int) *Entry {
 // entries, closes it and returns its bytes and public key.
 func writeLog(t testing.TB, n, every int) ([]byte, ed25519.PublicKey) {
 	t.Helper()
+	entries := make([]*Entry, n)
+	for i := range entries {
+		entries[i] = sampleEntry(i)
+	}
+	return writeEntries(t, every, entries...)
+}
+
+// writeEntries writes entries through a file sink checkpointing every
+// `every` entries, closes it and returns its bytes and public key.
+func writeEntries(t testing.TB, every int, entries ...*Entry) ([]byte, ed25519.PublicKey) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "audit.log")
 	b := newTestBroker(t, fileSink(path, every))
 	keys, pub := testKeys("file")
 	if err := b.Unlock(keys); err != nil {
 		t.Fatal(err)
 	}
-	for i := range n {
-		if err := b.Log(sampleEntry(i)); err != nil {
+	for _, e := range entries {
+		if err := b.Log(e); err != nil {
 			t.Fatal(err)
 		}
 	}
