@@ -45,6 +45,12 @@ type Options struct {
 	// NoSync skips fsync after each commit, so a crash may lose or corrupt
 	// data. Tests only.
 	NoSync bool
+	// CheckAllPages makes Open check the structure of every bucket's pages
+	// in an existing file, not only the root bucket's and the freelist's:
+	// for files from elsewhere, such as a snapshot being restored. It reads
+	// every page header, so it costs time in proportion to the file (0.24 s
+	// for 250 MB with the file in the page cache).
+	CheckAllPages bool
 }
 
 // Backend is a storage.Backend on one bbolt file. It is safe for concurrent
@@ -62,7 +68,8 @@ var (
 // Open opens or creates the database in directory path (created with mode
 // 0700 if missing); the file is path/coffer.db, created with mode 0600. It
 // fails with ErrLocked when the file stays locked for opts.Timeout and with
-// ErrNotDatabase when the file is not a bbolt database.
+// ErrNotDatabase when the file is not a bbolt database or its structure is
+// damaged (see checkFile).
 func Open(path string, opts Options) (*Backend, error) {
 	timeout := opts.Timeout
 	switch {
@@ -79,7 +86,7 @@ func Open(path string, opts Options) (*Backend, error) {
 		Timeout:      timeout,
 		NoSync:       opts.NoSync,
 		FreelistType: bolt.FreelistMapType,
-	})
+	}, opts.CheckAllPages)
 	if err != nil {
 		return nil, err
 	}
@@ -87,35 +94,70 @@ func Open(path string, opts Options) (*Backend, error) {
 }
 
 // openDB opens file and makes sure the bucket exists, turning bbolt's
-// errors about the file into ErrLocked and ErrNotDatabase.
-func openDB(file string, opts *bolt.Options) (db *bolt.DB, err error) {
-	// bbolt trusts a file whose meta pages carry valid checksums; a file
-	// damaged or truncated past them can make it panic, or fault on the
-	// memory map, while loading the freelist or the bucket. Report that as
-	// a bad file rather than crash. (The file descriptor bbolt opened cannot
-	// be reclaimed after such a panic.)
+// errors about the file into ErrLocked and ErrNotDatabase. An existing file
+// has its structure checked first (checkFile), all of it with all.
+func openDB(file string, opts *bolt.Options, all bool) (db *bolt.DB, err error) {
+	// bbolt trusts a file whose meta pages carry valid checksums and whose
+	// structure checkFile passed; a file damaged past those can still make
+	// it panic, or fault on the memory map, while loading the freelist or
+	// the bucket. Report that as a bad file rather than crash. (The file
+	// descriptor bbolt opened cannot be reclaimed after such a panic.)
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
 			db, err = nil, fmt.Errorf("%w: %s: %v", ErrNotDatabase, file, p)
 		}
 	}()
+	if err := checkExisting(file, opts.Timeout, all); err != nil {
+		return nil, err
+	}
 	db, err = bolt.Open(file, 0o600, opts)
-	switch {
-	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("%w: %s (waited %v)", ErrLocked, file, opts.Timeout)
-	case isIOError(err):
-		return nil, fmt.Errorf("storage: bolt: open %s: %w", file, err)
-	case err != nil:
-		// ErrInvalid, ErrVersionMismatch, ErrChecksum and bbolt's unexported
-		// complaints such as "file size too small" all mean bad contents.
-		return nil, fmt.Errorf("%w: %s: %w", ErrNotDatabase, file, err)
+	if err != nil {
+		return nil, openError(file, opts.Timeout, err)
 	}
 	if err := ensureBucket(db); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return db, nil
+}
+
+// checkExisting checks the structure of file, if it exists and is not
+// empty, before bbolt opens it for writing. It holds a read-only handle,
+// and with it a shared lock, meanwhile, so no other process writes the file
+// as it is read.
+func checkExisting(file string, timeout time.Duration, all bool) error {
+	info, err := os.Stat(file)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && info.Size() == 0 {
+		return nil // bbolt creates the database
+	}
+	if err != nil {
+		return fmt.Errorf("storage: bolt: open %s: %w", file, err)
+	}
+	ro, err := bolt.Open(file, 0o600, &bolt.Options{ReadOnly: true, Timeout: timeout})
+	if err != nil {
+		return openError(file, timeout, err)
+	}
+	defer ro.Close()
+	if err := checkFile(file, ro.Info().PageSize, all); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrNotDatabase, file, err)
+	}
+	return nil
+}
+
+// openError turns an error of bolt.Open into ErrLocked, an I/O error or
+// ErrNotDatabase.
+func openError(file string, timeout time.Duration, err error) error {
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("%w: %s (waited %v)", ErrLocked, file, timeout)
+	case isIOError(err):
+		return fmt.Errorf("storage: bolt: open %s: %w", file, err)
+	default:
+		// ErrInvalid, ErrVersionMismatch, ErrChecksum and bbolt's unexported
+		// complaints such as "file size too small" all mean bad contents.
+		return fmt.Errorf("%w: %s: %w", ErrNotDatabase, file, err)
+	}
 }
 
 // ensureBucket creates the bucket if the file lacks it. It looks first, so

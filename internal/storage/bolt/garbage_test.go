@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	bbolt "go.etcd.io/bbolt"
@@ -126,10 +127,11 @@ func TestOpenForeignBoltFile(t *testing.T) {
 }
 
 // FuzzOpen opens arbitrary bytes as a database file: Open must return a
-// backend or an error, never panic. (Only Open is held to this: bbolt trusts
-// pages once the meta checksums match, so a file damaged past them can still
-// make later reads panic.) Inputs are whole database files, tens of KiB, so
-// give minimization a bound: -fuzz=FuzzOpen -fuzzminimizetime=3s.
+// backend or an error, never panic or hang. With CheckAllPages, which checks
+// the structure of the whole file, the backend must then also read every
+// key and take a write without either. Inputs are whole database files,
+// tens of KiB, so give minimization a bound: -fuzz=FuzzOpen
+// -fuzzminimizetime=3s.
 func FuzzOpen(f *testing.F) {
 	f.Add([]byte("not a database"))
 	f.Add(make([]byte, 4096))
@@ -140,5 +142,28 @@ func FuzzOpen(f *testing.F) {
 		if err == nil {
 			_ = b.Close()
 		}
+		b, err = bolt.Open(writeDB(t, content), bolt.Options{Timeout: 100e6, NoSync: true, CheckAllPages: true})
+		if err != nil {
+			return
+		}
+		defer b.Close()
+		readAll(t, b, "")
+		_ = b.Put(t.Context(), &storage.Entry{Key: "fuzz/new", Value: []byte("v")})
+		readAll(t, b, "")
 	})
+}
+
+// readAll reads every key under prefix; errors are fine, panics are not.
+func readAll(t *testing.T, b *bolt.Backend, prefix string) {
+	keys, err := b.List(t.Context(), prefix)
+	if err != nil {
+		return
+	}
+	for _, k := range keys {
+		if strings.HasSuffix(k, "/") {
+			readAll(t, b, prefix+k)
+		} else {
+			_, _ = b.Get(t.Context(), prefix+k)
+		}
+	}
 }

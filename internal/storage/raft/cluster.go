@@ -243,7 +243,7 @@ func checkSnapshot(f *os.File, size int64) (uint64, error) {
 	if err := dst.Close(); err != nil {
 		return 0, err
 	}
-	db, err := bolt.Open(dir, bolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(dir, bolt.Options{Timeout: time.Second, CheckAllPages: true})
 	if err != nil {
 		return 0, fmt.Errorf("storage: raft: not a Coffer raft snapshot: %w", err)
 	}

@@ -184,7 +184,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 		return err
 	}
 	// Check the file opens as a database before giving up the current one.
-	check, err := bolt.Open(tmpDir, bolt.Options{})
+	check, err := bolt.Open(tmpDir, bolt.Options{CheckAllPages: true})
 	if err != nil {
 		return fmt.Errorf("storage: raft: snapshot is not a database: %w", err)
 	}

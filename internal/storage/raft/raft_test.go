@@ -3,6 +3,7 @@ package raft
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +12,10 @@ import (
 	"sync"
 	"testing"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/cofferdev/coffer/internal/storage"
+	"github.com/cofferdev/coffer/internal/storage/bolt"
 	"github.com/cofferdev/coffer/internal/storage/storagetest"
 )
 
@@ -147,6 +151,46 @@ func TestSnapshotRestoreIntoFreshCluster(t *testing.T) {
 	if err := lb.RestoreSnapshot(bytes.NewReader([]byte("not a database"))); err == nil {
 		t.Fatal("restoring garbage succeeded")
 	}
+	// A snapshot whose bucket page claims four billion overflow pages has
+	// valid meta pages and a valid root: only a check of the whole file
+	// finds it, before raft hands it to every node.
+	if err := lb.RestoreSnapshot(bytes.NewReader(damageBucketRoot(t, snap.Bytes()))); !errors.Is(err, bolt.ErrNotDatabase) {
+		t.Fatalf("restoring a snapshot with a damaged page = %v; want ErrNotDatabase", err)
+	}
+	if keys, err := lb.List(ctx, "a/"); err != nil || len(keys) != 50 {
+		t.Fatalf("after the refused restore the leader lists %d keys, %v", len(keys), err)
+	}
+}
+
+// damageBucketRoot returns a copy of the bbolt file content whose data
+// bucket's root page has an overflow count running past the file.
+func damageBucketRoot(t *testing.T, content []byte) []byte {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "snap.db")
+	if err := os.WriteFile(file, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(file, 0o600, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root, pageSize int
+	err = db.View(func(tx *bbolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
+			root = max(root, int(b.Root()))
+			return nil
+		})
+	})
+	pageSize = db.Info().PageSize
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || root == 0 {
+		t.Fatalf("no bucket with a page of its own (root %d): %v", root, err)
+	}
+	damaged := bytes.Clone(content)
+	binary.NativeEndian.PutUint32(damaged[root*pageSize+12:], 0xFFFFFFFF) // the page header's overflow count
+	return damaged
 }
 
 // TestRestartKeepsState restarts a single node: it comes back with its data
