@@ -227,18 +227,31 @@ func (c *cluster) leader() int {
 }
 
 // logTails prints the end of every node's log, leaving out the
-// per-request lines.
+// per-request lines. It writes to standard error, not the test's log: go
+// test prints that before the failed test's own messages, so a CI log cut
+// to its last lines still ends with what failed.
 func (c *cluster) logTails(lines int) {
 	for i := range c.layout.Nodes {
 		b, _ := os.ReadFile(c.logPath(i))
 		var kept []string
 		for _, line := range strings.Split(string(b), "\n") {
-			if !strings.Contains(line, `msg="http: request"`) && !strings.Contains(line, "TLS handshake error") {
+			if !perRequest(line) {
 				kept = append(kept, line)
 			}
 		}
-		c.t.Logf("---- last %d lines of node-%d's log (requests left out) ----\n%s", lines, i, testcluster.Tail(strings.Join(kept, "\n"), lines))
+		fmt.Fprintf(os.Stderr, "---- %s: last %d lines of node-%d's log (requests left out) ----\n%s\n",
+			c.t.Name(), lines, i, testcluster.Tail(strings.Join(kept, "\n"), lines))
 	}
+}
+
+// perRequest reports whether a log line is about one request.
+func perRequest(line string) bool {
+	for _, s := range []string{`msg="http: request"`, `msg="http: request forwarded to the active node"`, "TLS handshake error"} {
+		if strings.Contains(line, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // dumpGoroutines sends SIGQUIT to every running node, so the Go runtime

@@ -50,6 +50,9 @@ var registerModel = porcupine.Model{
 // is unknown: it may take effect at any point after its call.
 const neverReturned = int64(1) << 62
 
+// checkTimeout bounds the linearizability check.
+const checkTimeout = 60 * time.Second
+
 // failBackoff is how long a register client waits after a failed write.
 const failBackoff = 100 * time.Millisecond
 
@@ -145,9 +148,13 @@ func (r *registerRecorder) checkLinearizable(t *testing.T) {
 		t.Fatalf("history has %d acknowledged writes and %d reads; the check would be vacuous", acks, reads)
 	}
 	history := resolveUnknown(raw)
-	res, info := porcupine.CheckOperationsVerbose(registerModel, history, 60*time.Second)
-	t.Logf("%d reads, %d acknowledged writes, %d writes of unknown outcome (%d never observed, left out): %v",
-		reads, acks, unknowns, len(raw)-len(history), res)
+	began := time.Now()
+	res, info := porcupine.CheckOperationsVerbose(registerModel, history, checkTimeout)
+	t.Logf("%d reads, %d acknowledged writes, %d writes of unknown outcome (%d never observed, left out): %v in %v",
+		reads, acks, unknowns, len(raw)-len(history), res, time.Since(began).Round(time.Millisecond))
+	if res == porcupine.Unknown {
+		t.Fatalf("the checker gave up after %v on a history of %d operations: neither proved nor disproved", checkTimeout, len(history))
+	}
 	if res != porcupine.Ok {
 		if dir := os.Getenv("HATEST_LOG_DIR"); dir != "" {
 			path := filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+"-history.html")
