@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -146,6 +147,45 @@ func loginTokenType(mount, role string) (string, error) {
 		return mountTokenService, nil
 	}
 	return role, nil
+}
+
+// loginRenewal asks the auth method a token's login went through whether
+// the login still stands, before the token is renewed (token.Options.OnRenew),
+// and returns the terms that login would get now. Tokens the token store
+// made, and tokens of methods that do not check again (no
+// logical.AuthRenewer), keep their own terms. A login token whose auth
+// method is no longer mounted is not renewed.
+func (c *Core) loginRenewal(ctx context.Context, st *unsealedState, e *token.Entry) (*token.RenewTerms, error) {
+	if !strings.HasPrefix(e.Path, "auth/") {
+		return nil, nil
+	}
+	m := st.mounts.route(e.Path)
+	switch {
+	case m == nil || m.Table != tableAuth:
+		return nil, logical.Errorf(logical.KindPermissionDenied, "the auth method this token logged in with is no longer mounted; log in again")
+	case m.Type == "token":
+		return nil, nil
+	}
+	renewer, ok := m.backend.(logical.AuthRenewer)
+	if !ok {
+		return nil, nil
+	}
+	a, err := renewer.RenewAuth(ctx, &logical.Request{
+		Operation: logical.UpdateOperation, Path: strings.TrimPrefix(e.Path, m.Path),
+		MountPoint: m.Path, Storage: m.view,
+	}, &logical.Auth{
+		Metadata: maps.Clone(e.Meta), DisplayName: e.DisplayName, EntityID: e.EntityID,
+		Policies: slices.Clone(e.Policies), TokenPolicies: slices.Clone(e.Policies),
+	})
+	if err != nil {
+		c.logger.Info("core: token renewal refused by its auth method", "mount", m.Path, "accessor", e.Accessor, "reason", err)
+		return nil, err
+	}
+	terms := &token.RenewTerms{TTL: a.TTL, Period: a.Period, MaxTTL: loginMaxTTL(m, a)}
+	if terms.TTL == 0 && terms.Period == 0 {
+		terms.TTL = m.sys.DefaultLeaseTTL()
+	}
+	return terms, nil
 }
 
 // loginMaxTTL caps a login token's life by the role's max TTLs and, unless

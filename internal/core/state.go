@@ -54,8 +54,11 @@ func (c *Core) setupUnsealed(ctx context.Context, active bool) (*unsealedState, 
 		DefaultTTL: func() time.Duration { return st.tokenMountView().DefaultLeaseTTL() },
 		MaxTTL:     func() time.Duration { return st.tokenMountView().MaxLeaseTTL() },
 		OnRevoke:   func(ctx context.Context, e *token.Entry) error { return c.onTokenRevoke(ctx, st, e) },
-		BatchKey:   batchKey,
-		Logger:     c.logger,
+		OnRenew: func(ctx context.Context, e *token.Entry) (*token.RenewTerms, error) {
+			return c.loginRenewal(ctx, st, e)
+		},
+		BatchKey: batchKey,
+		Logger:   c.logger,
 	})
 	clear(hmacKey)
 	clear(batchKey)

@@ -37,6 +37,18 @@ type LoginPather interface {
 	LoginPath(req *Request) (unauthenticated bool, user string)
 }
 
+// AuthRenewer is implemented by auth methods that check a login again
+// before its token is renewed, as Vault's AuthRenew callbacks do. token
+// holds the token's metadata, display name and own policies
+// (TokenPolicies); req.Storage is the mount's storage and req.Path the
+// login's path within the mount. It returns the token settings the login
+// would get now (TTL, MaxTTL, ExplicitMaxTTL, Period), or an error, which
+// refuses the renewal: the user or role is gone, or its policies are no
+// longer the token's.
+type AuthRenewer interface {
+	RenewAuth(ctx context.Context, req *Request, token *Auth) (*Auth, error)
+}
+
 // Invalidator is implemented by backends that keep in memory what they read
 // from storage. On a standby node the core calls Invalidate with the key,
 // relative to the backend's storage view, of every entry the active node

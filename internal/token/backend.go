@@ -95,6 +95,10 @@ func internal(err error) error {
 
 // storeError maps the Store's sentinels to client errors.
 func storeError(err error) error {
+	var answer *logical.Error
+	if errors.As(err, &answer) {
+		return err // already the client's answer: an auth method refused a renewal
+	}
 	for _, m := range []struct {
 		target error
 		kind   logical.Kind

@@ -30,6 +30,12 @@ type Options struct {
 	// runs under the token's lock, so it must not call back into the Store
 	// for that token or its descendants.
 	OnRevoke func(ctx context.Context, e *Entry) error
+	// OnRenew, if set, is asked before a token is renewed, under its lock
+	// (so it must not call back into the Store for it). It returns the
+	// terms the token's login would get now (nil: keep the token's own),
+	// or an error that refuses the renewal; the core asks the auth method
+	// the token came from.
+	OnRenew func(ctx context.Context, e *Entry) (*RenewTerms, error)
 	// Logger receives warnings about lazy revocation failures; nil
 	// discards them.
 	Logger *slog.Logger

@@ -3,6 +3,7 @@ package approle
 import (
 	"context"
 	"maps"
+	"strings"
 
 	"github.com/cofferdev/coffer/internal/auth/tokenutil"
 	"github.com/cofferdev/coffer/internal/logical"
@@ -136,4 +137,16 @@ func (b *Backend) consume(ctx context.Context, s storage.Backend, r *role, secre
 		return nil, err
 	}
 	return e, commit(ctx, s, op)
+}
+
+// RenewAuth implements logical.AuthRenewer: before a token is renewed,
+// the role must still exist, with the policies the token has.
+func (b *Backend) RenewAuth(ctx context.Context, req *logical.Request, token *logical.Auth) (*logical.Auth, error) {
+	return tokenutil.RenewLogin(token, "role", "role_name", func(name string) (*tokenutil.Params, error) {
+		r, err := getRole(ctx, req.Storage, strings.ToLower(name))
+		if r == nil || err != nil {
+			return nil, err
+		}
+		return &r.Params, nil
+	})
 }

@@ -92,3 +92,15 @@ func hexColons(b []byte) string {
 	}
 	return strings.Join(parts, ":")
 }
+
+// RenewAuth implements logical.AuthRenewer: before a token is renewed,
+// the certificate entry must still exist, with the policies the token has (the client certificate is not presented again).
+func (b *Backend) RenewAuth(ctx context.Context, req *logical.Request, token *logical.Auth) (*logical.Auth, error) {
+	return tokenutil.RenewLogin(token, "certificate entry", "cert_name", func(name string) (*tokenutil.Params, error) {
+		e, err := loadEntry(ctx, req.Storage, name)
+		if e == nil || err != nil {
+			return nil, err
+		}
+		return &e.Params, nil
+	})
+}

@@ -73,3 +73,15 @@ func (b *Backend) loginRole(ctx context.Context, req *logical.Request, name stri
 	}
 	return name, r, nil
 }
+
+// RenewAuth implements logical.AuthRenewer: before a token is renewed,
+// the role must still exist, with the policies the token has (the identity provider is not asked again).
+func (b *Backend) RenewAuth(ctx context.Context, req *logical.Request, token *logical.Auth) (*logical.Auth, error) {
+	return tokenutil.RenewLogin(token, "role", "role", func(name string) (*tokenutil.Params, error) {
+		r, err := loadRole(ctx, req.Storage, name)
+		if r == nil || err != nil {
+			return nil, err
+		}
+		return &r.Token, nil
+	})
+}

@@ -94,6 +94,7 @@ func TestLoginAgainstKubeAPIServer(t *testing.T) {
 	t.Run("deleted service account", k.testDeletedServiceAccount)
 	t.Run("pem keys", k.testPEMKeys)
 	t.Run("namespace selector", k.testNamespaceSelector)
+	t.Run("renewal", k.testRenewal)
 	if strings.Contains(k.Logs.String(), k.reviewer) {
 		t.Fatal("the reviewer token reached the log")
 	}
@@ -124,6 +125,23 @@ func (k *kubeFixture) testLogin(t *testing.T) {
 	if a.Alias.Name != "team-a/worker" {
 		t.Fatalf("alias by name = %q", a.Alias.Name)
 	}
+}
+
+// testRenewal: a token from a login renews only while its role exists
+// with the token's policies, on the role's TTLs.
+func (k *kubeFixture) testRenewal(t *testing.T) {
+	write := func(policies []string) {
+		k.Must(logical.UpdateOperation, "role/renew", map[string]any{
+			"bound_service_account_names": "web", "bound_service_account_namespaces": "apps",
+			"audience": "vault", "token_policies": strings.Join(policies, ","), "token_ttl": "10m",
+		})
+	}
+	write([]string{"web-read"})
+	a, err := k.login("renew", k.kube.Token(t, "apps", "web", []string{"vault"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.CheckRenewal(t, a, write, func() { k.Must(logical.DeleteOperation, "role/renew", nil) }, "renew")
 }
 
 func (k *kubeFixture) testRefusals(t *testing.T) {

@@ -194,3 +194,15 @@ func (r *role) auth(roleName string, sa *saClaims, aliasMeta map[string]string) 
 	a.DisplayName = sa.Namespace + "-" + sa.Name
 	return a
 }
+
+// RenewAuth implements logical.AuthRenewer: before a token is renewed,
+// the role must still exist, with the policies the token has (the service account is not reviewed again).
+func (b *Backend) RenewAuth(ctx context.Context, req *logical.Request, token *logical.Auth) (*logical.Auth, error) {
+	return tokenutil.RenewLogin(token, "role", "role", func(name string) (*tokenutil.Params, error) {
+		r, err := loadRole(ctx, req.Storage, name)
+		if r == nil || err != nil {
+			return nil, err
+		}
+		return &r.Params, nil
+	})
+}

@@ -183,6 +183,48 @@ func (p *Params) Auth() *logical.Auth {
 	}
 }
 
+// Renewal is what an auth method's AuthRenewer answers for a token issued
+// under these settings: the settings' Auth, or, when tokenPolicies (the
+// token's own policies) are no longer what they give, an error refusing the
+// renewal. As Vault's EquivalentPolicies, "default" is left out of the
+// comparison: the core adds it to tokens.
+func (p *Params) Renewal(tokenPolicies []string) (*logical.Auth, error) {
+	if !EquivalentPolicies(p.Policies, tokenPolicies) {
+		return nil, logical.Errorf(logical.KindPermissionDenied, "the login's policies have changed since the token was issued; log in again")
+	}
+	return p.Auth(), nil
+}
+
+// RenewLogin is the logical.AuthRenewer answer of a method whose logins
+// each come from one stored entry (a user, a role): metadataKey names the
+// token's metadata field that holds the entry's name, what says what the
+// entry is ("user", "role"), and load reads the entry's settings (nil, nil
+// when it is gone). A token whose entry is gone is not renewed; one whose
+// entry's policies changed neither (Renewal).
+func RenewLogin(token *logical.Auth, what, metadataKey string, load func(name string) (*Params, error)) (*logical.Auth, error) {
+	name := token.Metadata[metadataKey]
+	if name == "" {
+		return nil, logical.Errorf(logical.KindPermissionDenied, "the token's login names no %s; log in again", what)
+	}
+	p, err := load(name)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, logical.Errorf(logical.KindPermissionDenied, "the %s %q this token logged in with no longer exists; log in again", what, name)
+	}
+	return p.Renewal(token.TokenPolicies)
+}
+
+// EquivalentPolicies reports whether a and b name the same policies, case,
+// order, repeats and "default" aside.
+func EquivalentPolicies(a, b []string) bool {
+	strip := func(in []string) []string {
+		return slices.DeleteFunc(sanitizePolicies(in), func(p string) bool { return p == "default" })
+	}
+	return slices.Equal(strip(a), strip(b))
+}
+
 // Clone returns a deep copy.
 func (p *Params) Clone() Params {
 	c := *p

@@ -66,3 +66,15 @@ func (b *Backend) handleLogin(ctx context.Context, req *logical.Request, d *logi
 	auth.Alias = &logical.Alias{Name: name}
 	return &logical.Response{Auth: auth}, nil
 }
+
+// RenewAuth implements logical.AuthRenewer: before a token is renewed,
+// the user must still exist, with the policies the token has.
+func (b *Backend) RenewAuth(ctx context.Context, req *logical.Request, token *logical.Auth) (*logical.Auth, error) {
+	return tokenutil.RenewLogin(token, "user", "username", func(name string) (*tokenutil.Params, error) {
+		u, err := getUser(ctx, req.Storage, strings.ToLower(name))
+		if u == nil || err != nil {
+			return nil, err
+		}
+		return &u.Params, nil
+	})
+}

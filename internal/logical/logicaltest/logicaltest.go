@@ -8,6 +8,10 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,4 +153,45 @@ func StandbyModes(t *testing.T, b logical.StandbyPather, want map[string]logical
 			t.Errorf("StandbyMode(%q) = %d, want %d", path, got, mode)
 		}
 	}
+}
+
+// CheckRenewal checks the backend's logical.AuthRenewer with the Auth of a
+// successful login, as the core asks it before renewing the login's token
+// (whose policies gain "default"): the token renews on the login's
+// settings while they stand; is refused once setPolicies gave the user or
+// role other policies; renews again once they are back; and is refused,
+// naming name, once remove deleted the user or role. It fails t, which may
+// be a subtest's.
+func (h *Harness) CheckRenewal(t testing.TB, login *logical.Auth, setPolicies func(policies []string), remove func(), name string) {
+	t.Helper()
+	r, ok := h.Backend.(logical.AuthRenewer)
+	if !ok {
+		t.Fatalf("%T does not check logins before renewals (logical.AuthRenewer)", h.Backend)
+	}
+	renew := func() (*logical.Auth, error) {
+		policies := append(slices.Clone(login.Policies), "default")
+		token := &logical.Auth{Metadata: maps.Clone(login.Metadata), DisplayName: login.DisplayName,
+			Policies: policies, TokenPolicies: slices.Clone(policies)}
+		req := &logical.Request{Operation: logical.UpdateOperation, Path: "login", Storage: h.Storage, MountPoint: h.mountPath}
+		return r.RenewAuth(context.Background(), req, token)
+	}
+	refused := func(when, message string) {
+		t.Helper()
+		_, err := renew()
+		if logical.KindOf(err) != logical.KindPermissionDenied || !strings.Contains(err.Error(), message) {
+			t.Fatalf("renewal %s: %v; want permission denied saying %q", when, err, message)
+		}
+	}
+	a, err := renew()
+	if err != nil || a.TTL != login.TTL || a.MaxTTL != login.MaxTTL || a.Period != login.Period {
+		t.Fatalf("renewal of a current login = %+v, %v; want the login's TTLs", a, err)
+	}
+	setPolicies(append(slices.Clone(login.Policies), "renewal-test-extra"))
+	refused("after the policies changed", "policies have changed")
+	setPolicies(login.Policies)
+	if _, err := renew(); err != nil {
+		t.Fatalf("renewal once the policies are back: %v", err)
+	}
+	remove()
+	refused("after the user or role was deleted", strconv.Quote(name)+" this token logged in with no longer exists")
 }
