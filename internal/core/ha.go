@@ -244,8 +244,9 @@ func (c *Core) Standby() bool {
 }
 
 // requireActive refuses an operation that writes the seal's own records
-// (rekey, generate-root) on a standby: they are node-local endpoints, not
-// forwarded, so the operator is told where the active node is.
+// (rekey, generate-root) on a standby. The HTTP layer forwards them to the
+// active node when the node has a cluster to forward through; when it
+// cannot, the operator is told where the active node is.
 func (c *Core) requireActive(ctx context.Context, op string) error {
 	if !c.Standby() {
 		return nil

@@ -108,6 +108,26 @@ func (h *Handler) forward(w http.ResponseWriter, r *http.Request, requestID stri
 	}
 }
 
+// onActive runs next on the active node: a standby forwards the request
+// there, and the active node audits and answers it. Rekey and generate-root
+// need this: their progress lives in the active node's memory, and they
+// write the seal's records. Without a forwarder (no cluster), and on the
+// cluster port, next runs here, and the core refuses it on a standby.
+func (h *Handler) onActive(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if h.fwd == nil || h.peer || !h.core.Standby() {
+			next(w, r)
+			return
+		}
+		body, err := bufferBody(r)
+		if err != nil {
+			writeErrors(w, bodyStatus(err), err.Error())
+			return
+		}
+		h.forward(w, r, "", body)
+	}
+}
+
 // peerRequest applies what a forwarding node said about the client: its
 // address becomes the request's client address and its certificates the
 // connection's. Only the cluster port's handler calls it.

@@ -87,11 +87,11 @@ func New(c *core.Core, opts Options) *Handler {
 	mux.HandleFunc("/v1/sys/leader", h.handleLeader)
 	mux.HandleFunc("/v1/sys/storage/raft/join", h.audited(h.handleRaftJoin))
 	for _, p := range []string{"/v1/sys/rekey", "/v1/sys/rekey-recovery-key"} {
-		mux.HandleFunc(p+"/init", h.audited(h.handleRekeyInit))
-		mux.HandleFunc(p+"/update", h.audited(h.handleRekeyUpdate))
+		mux.HandleFunc(p+"/init", h.onActive(h.audited(h.handleRekeyInit)))
+		mux.HandleFunc(p+"/update", h.onActive(h.audited(h.handleRekeyUpdate)))
 	}
-	mux.HandleFunc("/v1/sys/generate-root/attempt", h.audited(h.handleGenerateRootAttempt))
-	mux.HandleFunc("/v1/sys/generate-root/update", h.audited(h.handleGenerateRootUpdate))
+	mux.HandleFunc("/v1/sys/generate-root/attempt", h.onActive(h.audited(h.handleGenerateRootAttempt)))
+	mux.HandleFunc("/v1/sys/generate-root/update", h.onActive(h.audited(h.handleGenerateRootUpdate)))
 	mux.HandleFunc("/v1/", h.handleLogical)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusNotFound, "unsupported path: API paths start with /v1/")

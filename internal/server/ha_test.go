@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -383,12 +384,7 @@ func TestHAJoinWithShamir(t *testing.T) {
 	if err != nil || got.Data["v"] != "from-a" {
 		t.Fatalf("read on the joined node: %v %v", got, err)
 	}
-	// Rekey writes the seal's records: a standby refuses it and names the
-	// active node.
-	if _, err := b.Sys().RekeyInit(&vaultapi.RekeyInitRequest{SecretShares: 3, SecretThreshold: 2}); err == nil ||
-		!strings.Contains(err.Error(), nodes[0].cfg.APIAddr) {
-		t.Fatalf("rekey on a standby: %v", err)
-	}
+	testStandbyForwardsSealOperations(t, a, b, res.Keys)
 	// The second join is refused: it is a member now.
 	if _, err := b.Sys().RaftJoin(&vaultapi.RaftJoinRequest{LeaderAPIAddr: nodes[0].cfg.APIAddr}); err == nil {
 		t.Fatal("a member joined again")
@@ -406,6 +402,46 @@ func TestHAJoinWithShamir(t *testing.T) {
 		if m["api_address"] == "" {
 			t.Errorf("ha-status has no api_address for %v", m["node_id"])
 		}
+	}
+}
+
+// testStandbyForwardsSealOperations: rekey and generate-root sent to the
+// standby b run on the active node a, which keeps their progress: a rekey
+// driven wholly through b finishes with new shares, and a generate-root
+// attempt started and cancelled through b shows on a.
+func testStandbyForwardsSealOperations(t *testing.T, a, b *vaultapi.Client, keys [][]byte) {
+	t.Helper()
+	init, err := b.Sys().RekeyInit(&vaultapi.RekeyInitRequest{SecretShares: 3, SecretThreshold: 2})
+	if err != nil || !init.Started || init.Nonce == "" {
+		t.Fatalf("rekey init on the standby: %+v %v", init, err)
+	}
+	if st, err := a.Sys().RekeyStatus(); err != nil || !st.Started || st.Nonce != init.Nonce {
+		t.Fatalf("the active node's rekey status = %+v, %v; want the attempt started on the standby", st, err)
+	}
+	var done *vaultapi.RekeyUpdateResponse
+	for _, k := range keys[:2] {
+		if done, err = b.Sys().RekeyUpdate(hex.EncodeToString(k), init.Nonce); err != nil {
+			t.Fatalf("rekey update on the standby: %v", err)
+		}
+	}
+	if !done.Complete || len(done.Keys) != 3 || slices.Contains(done.Keys, hex.EncodeToString(keys[0])) {
+		t.Fatalf("rekey through the standby = %+v; want 3 new shares", done)
+	}
+	if st, err := a.Sys().RekeyStatus(); err != nil || st.Started {
+		t.Fatalf("the active node's rekey status after completion = %+v, %v", st, err)
+	}
+	gen, err := b.Sys().GenerateRootInit("", "")
+	if err != nil || !gen.Started {
+		t.Fatalf("generate-root on the standby: %+v %v", gen, err)
+	}
+	if st, err := a.Sys().GenerateRootStatus(); err != nil || !st.Started || st.Nonce != gen.Nonce {
+		t.Fatalf("the active node's generate-root status = %+v, %v", st, err)
+	}
+	if err := b.Sys().GenerateRootCancel(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := a.Sys().GenerateRootStatus(); err != nil || st.Started {
+		t.Fatalf("generate-root status after the standby cancelled = %+v, %v", st, err)
 	}
 }
 
