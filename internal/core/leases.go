@@ -79,15 +79,21 @@ func registerLease(ctx context.Context, st *unsealedState, m *MountEntry, rel st
 	}
 	l := &lease.Lease{MountPoint: m.Path, Path: rel, TTL: ttl, MaxTTL: maxTTL,
 		Renewable: s.Renewable, InternalData: s.InternalData}
+	if te != nil {
+		owner, err := st.tokens.LeaseOwner(ctx, te)
+		if err != nil {
+			return err
+		}
+		l.TokenAccessor = owner
+	}
 	if te != nil && te.Type == token.TypeBatch {
 		// A batch token is not stored, so nothing can revoke a lease with
-		// it; the lease instead ends no later than the token does.
+		// it (its parent's revocation does, see LeaseOwner); the lease ends
+		// no later than the token does.
 		if left := time.Until(te.ExpireTime); !te.ExpireTime.IsZero() && left < l.MaxTTL {
 			l.MaxTTL = max(left, time.Second)
 			l.TTL = min(l.TTL, l.MaxTTL)
 		}
-	} else if te != nil {
-		l.TokenAccessor = te.Accessor
 	}
 	id, err := st.leases.Register(ctx, l)
 	if err != nil {

@@ -233,3 +233,23 @@ func (s *Store) lookupBatch(ctx context.Context, raw string) (*Entry, error) {
 	}
 	return e, nil
 }
+
+// LeaseOwner returns the accessor of the token whose revocation must revoke
+// the leases e creates: e's own for a service token; for a batch token,
+// which is never stored and so cannot be revoked with its leases, its
+// parent's, as Vault does, or "" for an orphan batch token (its leases end
+// with their TTL, which the core caps at the token's). A batch token whose
+// parent is gone is ErrInvalidToken.
+func (s *Store) LeaseOwner(ctx context.Context, e *Entry) (string, error) {
+	if e.Type != TypeBatch {
+		return e.Accessor, nil
+	}
+	if e.Parent == "" {
+		return "", nil
+	}
+	parent, err := s.loadLive(ctx, e.Parent, s.now())
+	if err != nil {
+		return "", err
+	}
+	return parent.Accessor, nil
+}
