@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/cofferdev/coffer/internal/gitops"
 )
@@ -25,7 +26,7 @@ type gitopsFlags struct {
 
 func (f *gitopsFlags) addIdentity(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVarP(&f.identities, "identity", "i", nil,
-		"identity file: an age identity or an unencrypted SSH private key (repeatable; also $COFFER_AGE_KEY_FILE)")
+		"identity file: an age identity or an SSH private key, asking on the terminal for a passphrase (repeatable; also $COFFER_AGE_KEY_FILE)")
 }
 
 func (f *gitopsFlags) addFormat(cmd *cobra.Command) {
@@ -41,7 +42,7 @@ func (a *app) keyring(ids []string) (*gitops.Keyring, error) {
 		files = append(files, filepath.SplitList(env)...)
 	}
 	for _, p := range files {
-		loaded, err := gitops.LoadIdentities(p)
+		loaded, err := gitops.LoadIdentities(p, a.sshPassphrase(p))
 		if err != nil {
 			return nil, err
 		}
@@ -55,6 +56,25 @@ func (a *app) keyring(ids []string) (*gitops.Keyring, error) {
 		kr.Transit = gitops.ServerTransit{Client: c}
 	}
 	return kr, nil
+}
+
+// sshPassphrase asks on the terminal for the passphrase of the SSH key in
+// path, when the key turns out to be needed; without a terminal on stdin
+// there is no one to ask (nil).
+func (a *app) sshPassphrase(path string) gitops.Passphrase {
+	if !isTerminal(a.stdin) {
+		return nil
+	}
+	fd := int(a.stdin.(*os.File).Fd())
+	return func() ([]byte, error) {
+		fmt.Fprintf(a.stderr, "Passphrase for SSH key %s (will be hidden): ", path)
+		pass, err := term.ReadPassword(fd) // as typed: a passphrase may end in a space
+		fmt.Fprintln(a.stderr)
+		if err != nil {
+			return nil, fmt.Errorf("read the passphrase from the terminal: %w", err)
+		}
+		return pass, nil
+	}
 }
 
 // readSealable reads path and splits it by its format.

@@ -57,7 +57,7 @@ func TestRecipientKinds(t *testing.T) {
 			} else {
 				pemKey, pub := sshKey(t, kind)
 				var err error
-				ids, err = ParseIdentities(pemKey, kind)
+				ids, err = ParseIdentities(pemKey, kind, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -176,5 +176,61 @@ func TestTransitRecipientWithoutServer(t *testing.T) {
 	_, err = (&Keyring{}).Seal(context.Background(), YAML, []byte("a: b\n"), []Recipient{r}, nil)
 	if !errors.Is(err, ErrNoServer) {
 		t.Fatalf("err = %v, want ErrNoServer", err)
+	}
+}
+
+// TestPassphraseProtectedSSHKey: a file sealed to an SSH key opens with
+// the passphrase-protected private key, which asks for its passphrase only
+// when a file needs it, and once; a wrong passphrase, or none to ask, is a
+// clear error.
+func TestPassphraseProtectedSSHKey(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKeyWithPassphrase(priv, "", []byte("correct horse "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := pem.EncodeToMemory(block)
+	pub, err := ssh.NewPublicKey(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ParseRecipient(strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := []byte("db:\n  password: hunter2\n")
+	sealed := sealBytes(t, &Keyring{}, YAML, plain, r)
+	asked := 0
+	ask := func(pass string) Passphrase {
+		return func() ([]byte, error) { asked++; return []byte(pass), nil }
+	}
+
+	ids, err := ParseIdentities(pemKey, "key", ask("correct horse "))
+	if err != nil || asked != 0 {
+		t.Fatalf("ParseIdentities = %v (asked %d times); want no question before a file needs the key", err, asked)
+	}
+	kr := &Keyring{Identities: ids}
+	for range 2 {
+		got, err := openBytes(t, kr, YAML, sealed)
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("open with the protected key: %q, %v", got, err)
+		}
+	}
+	if asked != 1 {
+		t.Fatalf("the passphrase was asked %d times for two files; want once", asked)
+	}
+
+	ids, err = ParseIdentities(pemKey, "key", ask("wrong"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openBytes(t, &Keyring{Identities: ids}, YAML, sealed); err == nil || !strings.Contains(err.Error(), "decrypt") {
+		t.Fatalf("open with a wrong passphrase: %v", err)
+	}
+	if _, err := ParseIdentities(pemKey, "key", nil); err == nil || !strings.Contains(err.Error(), "protected by a passphrase") {
+		t.Fatalf("ParseIdentities without a way to ask: %v", err)
 	}
 }
