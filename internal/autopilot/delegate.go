@@ -81,6 +81,9 @@ func (d *delegate) KnownServers() map[raft.ServerID]*ap.Server {
 		} else if n.failing && now.Sub(n.lastSeen) > dead {
 			srv.NodeStatus = ap.NodeFailed
 		}
+		if s.Suffrage == raft.Nonvoter && m.opts.NonVoter != nil && m.opts.NonVoter(string(s.ID)) {
+			srv.Meta = map[string]string{metaNonVoter: "true"}
+		}
 		known[s.ID] = srv
 	}
 	m.nodes, m.known = nodes, known

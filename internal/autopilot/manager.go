@@ -67,6 +67,9 @@ type Options struct {
 	Now func() time.Time
 	// Version is this node's Coffer version, shown in the state.
 	Version string
+	// NonVoter reports a server that joined as a permanent non-voter, which
+	// is never promoted; nil means none did.
+	NonVoter func(id string) bool
 	// UpdateInterval is the time between health checks and
 	// ReconcileInterval between promotion and cleanup rounds (2s and 10s if
 	// zero, as in Vault).

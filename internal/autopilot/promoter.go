@@ -21,12 +21,20 @@ type promoter struct {
 
 var _ ap.Promoter = (*promoter)(nil)
 
+// metaNonVoter marks, in a server's metadata, one that joined as a
+// permanent non-voter (Options.NonVoter).
+const metaNonVoter = "non_voter"
+
 // CalculatePromotionsAndDemotions promotes, in ID order, every non-voter
-// that has been healthy for at least server_stabilization_time.
+// that has been healthy for at least server_stabilization_time, except
+// those that joined as permanent non-voters.
 func (p *promoter) CalculatePromotionsAndDemotions(c *ap.Config, s *ap.State) ap.RaftChanges {
 	var changes ap.RaftChanges
 	now := p.now()
 	for id, srv := range s.Servers {
+		if srv.Server.Meta[metaNonVoter] == "true" {
+			continue
+		}
 		if srv.State == ap.RaftNonVoter && srv.Health.IsStable(now, c.ServerStabilizationTime) {
 			changes.Promotions = append(changes.Promotions, id)
 		}

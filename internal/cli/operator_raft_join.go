@@ -11,7 +11,7 @@ import (
 // raftJoinFlags are the files `operator raft join` sends to the node.
 type raftJoinFlags struct {
 	caCert, clientCert, clientKey string
-	retry                         bool
+	retry, nonVoter               bool
 }
 
 func (a *app) raftJoinCommand() *cobra.Command {
@@ -33,9 +33,12 @@ verifies the leader's API certificate; -leader-client-cert and
 -leader-client-key are presented to a leader whose listener requires client
 certificates. A leading @ in a file name is ignored, as with Vault.
 
-With -retry the node keeps trying until the leader lets it in.`,
+With -retry the node keeps trying until the leader lets it in. With
+-non-voter it joins as a permanent non-voter: it receives the log and serves
+reads but never votes or leads, and autopilot never promotes it.`,
 		Example: `  coffer operator raft join https://coffer-1.internal:8200
-  coffer operator raft join -leader-ca-cert=ca.pem -retry https://10.0.0.1:8200`,
+  coffer operator raft join -leader-ca-cert=ca.pem -retry https://10.0.0.1:8200
+  coffer operator raft join -non-voter https://coffer-1.internal:8200`,
 		Args: argsBetween(1, 1),
 		RunE: a.runE(func(cmd *cobra.Command, args []string) error {
 			return a.raftJoin(cmd, args[0], fl)
@@ -46,6 +49,7 @@ With -retry the node keeps trying until the leader lets it in.`,
 	f.StringVar(&fl.clientCert, "leader-client-cert", "", "PEM client certificate to present to the leader")
 	f.StringVar(&fl.clientKey, "leader-client-key", "", "PEM private key of -leader-client-cert")
 	f.BoolVar(&fl.retry, "retry", false, "keep trying to join until it succeeds")
+	f.BoolVar(&fl.nonVoter, "non-voter", false, "join as a permanent non-voter (never votes, never promoted)")
 	return cmd
 }
 
@@ -56,7 +60,7 @@ func (a *app) raftJoin(cmd *cobra.Command, leader string, fl raftJoinFlags) erro
 	if (fl.clientCert == "") != (fl.clientKey == "") {
 		return usageError(cmd, "-leader-client-cert and -leader-client-key must be given together")
 	}
-	body := map[string]any{"leader_api_addr": leader, "retry": fl.retry}
+	body := map[string]any{"leader_api_addr": leader, "retry": fl.retry, "non_voter": fl.nonVoter}
 	for _, file := range []struct{ field, path string }{
 		{"leader_ca_cert", fl.caCert}, {"leader_client_cert", fl.clientCert}, {"leader_client_key", fl.clientKey},
 	} {

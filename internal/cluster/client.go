@@ -34,6 +34,10 @@ type Leader struct {
 	APIAddr                     string
 	CACertPEM                   []byte
 	ClientCertPEM, ClientKeyPEM []byte
+	// NonVoter asks to join as a permanent non-voter: the node receives
+	// the log and serves reads, but never votes or leads, and autopilot
+	// never promotes it (Vault's non_voter).
+	NonVoter bool
 }
 
 // String names the leader without its client key.

@@ -59,6 +59,8 @@ type AnswerRequest struct {
 	// APIAddr is the node's api_addr (optional), for sys/leader and
 	// sys/ha-status on the other nodes.
 	APIAddr string
+	// NonVoter: the node joins as a permanent non-voter (Leader.NonVoter).
+	NonVoter bool
 }
 
 // String hides the answer.
@@ -77,6 +79,9 @@ func (r AnswerRequest) Data() map[string]any {
 	}
 	if r.APIAddr != "" {
 		m["api_addr"] = r.APIAddr
+	}
+	if r.NonVoter {
+		m["non_voter"] = true
 	}
 	return m
 }
@@ -122,6 +127,13 @@ func DecodeAnswerRequest(data map[string]any) (AnswerRequest, error) {
 			}
 		}
 		r.APIAddr = s
+	}
+	if v, ok := data["non_voter"]; ok && v != nil {
+		b, ok := v.(bool)
+		if !ok {
+			return AnswerRequest{}, errors.New("cluster: answer request: non_voter: not a boolean")
+		}
+		r.NonVoter = b
 	}
 	return r, nil
 }

@@ -160,6 +160,8 @@ func TestDecodeAnswerRequest(t *testing.T) {
 		{"api addr", with("api_addr", "https://10.0.0.2:8200"), ""},
 		{"api addr not a URL", with("api_addr", "10.0.0.2:8200"), "api_addr: not an http(s) URL"},
 		{"api addr not a string", with("api_addr", 8200), "api_addr: not a string"},
+		{"non voter", with("non_voter", true), ""},
+		{"non voter not a boolean", with("non_voter", "yes"), "non_voter: not a boolean"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -167,6 +169,9 @@ func TestDecodeAnswerRequest(t *testing.T) {
 			if tt.want == "" {
 				if err != nil || got.ServerID != good.ServerID || !bytes.Equal(got.Answer, answer) || got.ClusterAddr != good.ClusterAddr || !bytes.Equal(got.CSR, good.CSR) {
 					t.Fatalf("DecodeAnswerRequest = %v, %v", got, err)
+				}
+				if got.NonVoter != (tt.data["non_voter"] == true) {
+					t.Fatalf("NonVoter = %v for %v", got.NonVoter, tt.data["non_voter"])
 				}
 				return
 			}

@@ -24,6 +24,10 @@ func newPilot(c *Core, rb *raft.Backend) *pilot {
 	p.mgr = autopilot.New(autopilot.Options{
 		Raft: rb.Raft(), Logger: c.logger.With("component", "autopilot"), Version: version.Version,
 		Config: p.config,
+		NonVoter: func(id string) bool {
+			rec, err := c.nodeRecord(context.Background(), id)
+			return err == nil && rec.NonVoter
+		},
 		Stats: func(ctx context.Context, id, addr string) (autopilot.NodeStats, error) {
 			s, err := rb.FetchStats(ctx, addr)
 			if err != nil {

@@ -140,6 +140,7 @@ func (c *Core) finishJoin(ctx context.Context, j *joinAttempt, rootKey []byte) e
 	}
 	resp, err := cluster.SendAnswer(ctx, j.leader, cluster.AnswerRequest{
 		ServerID: rb.NodeID(), Answer: answer, ClusterAddr: rb.LocalAddr(), CSR: csr, APIAddr: c.apiAddr,
+		NonVoter: j.leader.NonVoter,
 	})
 	if err != nil {
 		return err

@@ -29,6 +29,9 @@ type nodeRecord struct {
 	NodeID      string `json:"node_id"`
 	APIAddr     string `json:"api_addr"`
 	ClusterAddr string `json:"cluster_addr"`
+	// NonVoter: the node joined as a permanent non-voter, which autopilot
+	// never promotes.
+	NonVoter bool `json:"non_voter,omitempty"`
 }
 
 // raftJoinPaths serve the leader's side of joining. Both paths take no
@@ -109,15 +112,17 @@ func (c *Core) raftAnswer(ctx context.Context, req *logical.Request, d *logical.
 	if err != nil {
 		return nil, logical.InvalidRequest("csr: %v", err)
 	}
-	// A non-voter first: adding a voter to a one-node cluster would need
-	// the new node's vote before it even has its certificate. Autopilot
-	// promotes it once it has been healthy for the stabilisation time.
-	if err := c.addNonvoter(rb, ar.ServerID, ar.ClusterAddr); err != nil {
-		return nil, fmt.Errorf("core: add %s to the raft cluster: %w", ar.ServerID, err)
-	}
-	rec := nodeRecord{NodeID: ar.ServerID, APIAddr: ar.APIAddr, ClusterAddr: ar.ClusterAddr}
+	// The record first, so autopilot knows a permanent non-voter before it
+	// sees the node. Then a non-voter: adding a voter to a one-node cluster
+	// would need the new node's vote before it even has its certificate.
+	// Autopilot promotes it once it has been healthy for the stabilisation
+	// time, unless it asked to stay a non-voter.
+	rec := nodeRecord{NodeID: ar.ServerID, APIAddr: ar.APIAddr, ClusterAddr: ar.ClusterAddr, NonVoter: ar.NonVoter}
 	if err := c.putNodeRecord(ctx, rec); err != nil {
 		return nil, err
+	}
+	if err := c.addNonvoter(rb, ar.ServerID, ar.ClusterAddr, !ar.NonVoter); err != nil {
+		return nil, fmt.Errorf("core: add %s to the raft cluster: %w", ar.ServerID, err)
 	}
 	peers, err := rb.Peers()
 	if err != nil {
@@ -132,9 +137,10 @@ func (c *Core) raftAnswer(ctx context.Context, req *logical.Request, d *logical.
 }
 
 // addNonvoter adds a joining node through autopilot, which promotes it
-// when it is stable; without a running autopilot, directly, and a
-// goroutine promotes it.
-func (c *Core) addNonvoter(rb *raft.Backend, id, addr string) error {
+// when it is stable (unless its node record says it stays a non-voter);
+// without a running autopilot, directly, and with promote a goroutine
+// promotes it.
+func (c *Core) addNonvoter(rb *raft.Backend, id, addr string, promote bool) error {
 	if c.pilot != nil {
 		err := c.pilot.mgr.AddServer(id, addr)
 		if !errors.Is(err, autopilot.ErrNotRunning) {
@@ -144,7 +150,9 @@ func (c *Core) addNonvoter(rb *raft.Backend, id, addr string) error {
 	if err := rb.AddNonvoter(id, addr); err != nil {
 		return err
 	}
-	go c.promote(id, addr)
+	if promote {
+		go c.promote(id, addr)
+	}
 	return nil
 }
 

@@ -54,6 +54,12 @@ func (h *Handler) handleRaftJoin(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	nonVoter, err := field(d, "non_voter", logical.TypeBool)
+	if err != nil {
+		writeErrors(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	leader.NonVoter = nonVoter.(bool)
 	if retry.(bool) {
 		go func() {
 			targets := func(context.Context) ([]cluster.Leader, error) { return []cluster.Leader{leader}, nil }

@@ -496,3 +496,82 @@ func testHABatchLogin(t *testing.T, nodes []*haNode, clients []*vaultapi.Client)
 		}
 	}
 }
+
+// TestHANonVoter: a node that joins with non_voter stays a non-voter, even
+// once autopilot has promoted a node that joined after it, and serves reads.
+func TestHANonVoter(t *testing.T) {
+	ctx := context.Background()
+	nodes := startHANodesWith(t, 3, false)
+	res, err := nodes[0].in.Server.Core.Initialize(ctx, core.InitParams{SecretShares: 1, SecretThreshold: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nodes[0].in.Server.Core.Unseal(ctx, res.Keys[0]); err != nil {
+		t.Fatal(err)
+	}
+	a := nodes[0].client(t, res.RootToken)
+	if _, err := a.Logical().Write("sys/storage/raft/autopilot/configuration",
+		map[string]any{"server_stabilization_time": "1s"}); err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(nodes[0].ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range []struct {
+		node     int
+		nonVoter bool
+	}{{2, true}, {1, false}} {
+		c := nodes[j.node].client(t, "")
+		joined, err := c.Sys().RaftJoin(&vaultapi.RaftJoinRequest{LeaderAPIAddr: nodes[0].cfg.APIAddr,
+			LeaderCACert: string(caPEM), NonVoter: j.nonVoter})
+		if err != nil || !joined.Joined {
+			t.Fatalf("node-%d join: %+v %v", j.node, joined, err)
+		}
+		if st, err := c.Sys().Unseal(hex.EncodeToString(res.Keys[0])); err != nil || st.Sealed {
+			t.Fatalf("node-%d unseal: %+v %v\n%s", j.node, st, err, nodes[j.node].in.Logs())
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var promotedAt time.Time
+	for {
+		st, err := a.Sys().RaftAutopilotState()
+		if err == nil && st != nil && slices.Contains(st.Voters, "node-1") && promotedAt.IsZero() {
+			promotedAt = time.Now()
+		}
+		if !promotedAt.IsZero() && time.Since(promotedAt) > 4*time.Second {
+			if slices.Contains(st.Voters, "node-2") || !slices.Contains(st.NonVoters, "node-2") {
+				t.Fatalf("node-2 joined as a non-voter but autopilot lists voters %v, non-voters %v", st.Voters, st.NonVoters)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("autopilot did not promote node-1: %+v %v", st, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	cfg, err := a.Logical().Read("sys/storage/raft/configuration")
+	if err != nil || cfg == nil {
+		t.Fatalf("raft configuration: %v %v", cfg, err)
+	}
+	servers, _ := cfg.Data["config"].(map[string]any)["servers"].([]any)
+	if len(servers) != 3 {
+		t.Fatalf("raft configuration lists %d servers: %v", len(servers), cfg.Data)
+	}
+	for _, srv := range servers {
+		s := srv.(map[string]any)
+		if want := s["node_id"] != "node-2"; s["voter"] != want {
+			t.Errorf("raft configuration: %v voter = %v; want %v", s["node_id"], s["voter"], want)
+		}
+	}
+	if err := a.Sys().Mount("secret", &vaultapi.MountInput{Type: "kv", Options: map[string]string{"version": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.KVv2("secret").Put(ctx, "k", map[string]any{"v": "from-a"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := nodes[2].client(t, res.RootToken).KVv2("secret").Get(ctx, "k")
+	if err != nil || got.Data["v"] != "from-a" {
+		t.Fatalf("read on the non-voter: %v %v", got, err)
+	}
+}
