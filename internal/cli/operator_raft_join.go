@@ -60,7 +60,10 @@ func (a *app) raftJoin(cmd *cobra.Command, leader string, fl raftJoinFlags) erro
 	if (fl.clientCert == "") != (fl.clientKey == "") {
 		return usageError(cmd, "-leader-client-cert and -leader-client-key must be given together")
 	}
-	body := map[string]any{"leader_api_addr": leader, "retry": fl.retry, "non_voter": fl.nonVoter}
+	body := map[string]any{"leader_api_addr": leader, "retry": fl.retry}
+	if fl.nonVoter {
+		body["non_voter"] = true
+	}
 	for _, file := range []struct{ field, path string }{
 		{"leader_ca_cert", fl.caCert}, {"leader_client_cert", fl.clientCert}, {"leader_client_key", fl.clientKey},
 	} {

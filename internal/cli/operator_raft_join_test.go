@@ -64,6 +64,9 @@ func TestRaftJoinRequests(t *testing.T) {
 			want: []string{`POST /v1/sys/storage/raft/join {"leader_api_addr":"https://n1:8200","leader_ca_cert":"CA PEM\n",` +
 				`"leader_client_cert":"CERT PEM\n","leader_client_key":"KEY PEM\n","retry":true}`},
 			stdout: "Joined: true\n"},
+		{name: "join as a non-voter", args: []string{"operator", "raft", "join", "-non-voter", "https://n1:8200"}, routes: joinRoute,
+			want:   []string{`POST /v1/sys/storage/raft/join {"leader_api_addr":"https://n1:8200","non_voter":true,"retry":false}`},
+			stdout: "Joined: true\n"},
 		{name: "join json", args: []string{"operator", "raft", "join", "-format=json", "https://n1:8200"}, routes: joinRoute,
 			want: []string{`POST /v1/sys/storage/raft/join {"leader_api_addr":"https://n1:8200","retry":false}`}},
 		{name: "join not joined", args: []string{"operator", "raft", "join", "https://n1:8200"},
