@@ -125,6 +125,9 @@ func sourceOf(c net.Conn) netip.Addr {
 }
 
 // forward copies both ways until either side closes or the link is cut.
+// The connections are registered, for cut to find, under the same lock
+// that checks the faults again: a Block, Isolate or Close that came after
+// the accept but before the registration would otherwise miss them.
 func (p *Proxy) forward(client net.Conn, src netip.Addr) {
 	defer p.wg.Done()
 	upstream, err := net.Dial("tcp", p.target)
@@ -133,6 +136,12 @@ func (p *Proxy) forward(client net.Conn, src netip.Addr) {
 		return
 	}
 	p.mu.Lock()
+	if p.closed || p.all || p.blocked[src] {
+		p.mu.Unlock()
+		_ = client.Close()
+		_ = upstream.Close()
+		return
+	}
 	p.conns[client], p.conns[upstream] = src, src
 	p.mu.Unlock()
 	done := make(chan struct{}, 2)

@@ -105,3 +105,29 @@ func TestBlockIsolateHeal(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockRightAfterDial: a connection blocked before the proxy has set it
+// up (accepted, dialled upstream, registered) is cut all the same.
+func TestBlockRightAfterDial(t *testing.T) {
+	p, err := Listen("127.0.0.1:0", echo(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	a := netip.MustParseAddr("127.0.0.2")
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: a.AsSlice()}}
+	for i := range 50 {
+		c, err := d.Dial("tcp", p.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Block(a)
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err = c.Read(make([]byte, 1))
+		c.Close()
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("connection %d, blocked right after it was dialled, was not cut", i)
+		}
+		p.Unblock(a)
+	}
+}
