@@ -135,3 +135,23 @@ func FuzzLineFormats(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseIdentities: identity files are the user's, but may be anything
+// (a wrong file, a damaged key). Parsing one returns identities or an
+// error, never panics, and asks for no passphrase before a file needs it.
+func FuzzParseIdentities(f *testing.F) {
+	f.Add([]byte("AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ\n"))
+	f.Add([]byte("# comment\n\n"))
+	f.Add([]byte("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"))
+	f.Add([]byte("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END RSA PRIVATE KEY-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		asked := false
+		ids, err := ParseIdentities(data, "fuzz", func() ([]byte, error) { asked = true; return []byte("x"), nil })
+		if asked {
+			t.Fatal("a passphrase was asked for while parsing")
+		}
+		if err == nil && len(ids) == 0 {
+			t.Fatal("no identities and no error")
+		}
+	})
+}
