@@ -119,6 +119,8 @@ type unsealedState struct {
 	// active is false on a standby node of a cluster: requests then go
 	// through handleStandby and no background work runs.
 	active bool
+	// term is the raft term an active state was built in (see HA.Term).
+	term uint64
 	// onStop runs first when the state is torn down (autopilot's stop).
 	onStop []func()
 	// mountLock serialises changes to the mount table.

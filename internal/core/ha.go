@@ -29,6 +29,10 @@ type HA interface {
 	// CommitIndex and AppliedIndex are raft's indexes on this node.
 	CommitIndex() uint64
 	AppliedIndex() uint64
+	// Term is the raft term this node is in. A leader's term changes only
+	// when it loses leadership, so an active node whose term moved may
+	// have applied another leader's writes.
+	Term() uint64
 }
 
 // haRecheck is how often the HA loop checks the node's role even without a
@@ -123,7 +127,9 @@ func (c *Core) retryAutoUnseal(ctx context.Context) {
 func (c *Core) activeRole() bool { return c.ha == nil || c.ha.writable.Load() }
 
 // reconcileRole rebuilds the unsealed state when it was built for the other
-// role, or when a standby set-up is still pending.
+// role, when a standby set-up is still pending, or when an active state
+// outlived its term (leadership lost and regained: another leader's writes
+// may have been applied meanwhile).
 func (c *Core) reconcileRole(ctx context.Context) {
 	c.sealLock.Lock()
 	defer c.sealLock.Unlock()
@@ -147,7 +153,7 @@ func (c *Core) reconcileRole(ctx context.Context) {
 	c.stateLock.RLock()
 	st := c.unsealed
 	c.stateLock.RUnlock()
-	if st != nil && st.active == active && !rebuild {
+	if st != nil && st.active == active && !rebuild && (!active || st.term == c.ha.ha.Term()) {
 		return
 	}
 	c.stateLock.Lock()
@@ -175,6 +181,7 @@ func (c *Core) reconcileRole(ctx context.Context) {
 // invalidations that arrived meanwhile are applied before any request sees
 // the new state.
 func (c *Core) installState(ctx context.Context, active bool) error {
+	var term uint64
 	if c.ha != nil {
 		// The state about to be built is at least as new as every write
 		// acknowledged so far: on a new leader this waits until it has
@@ -183,6 +190,7 @@ func (c *Core) installState(ctx context.Context, active bool) error {
 		// standby carries on without (reads catch up per request), a
 		// leader that cannot confirm its leadership does not become active.
 		c.ha.rebuild.Store(false)
+		term = c.ha.ha.Term()
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := c.ha.ha.ConsistentRead(rctx)
 		cancel()
@@ -197,6 +205,7 @@ func (c *Core) installState(ctx context.Context, active bool) error {
 	if err != nil {
 		return err
 	}
+	st.term = term
 	if c.ha != nil && active {
 		if err := c.becomeActive(ctx); err != nil {
 			st.stop(ctx)

@@ -11,28 +11,65 @@ import (
 	"github.com/cofferdev/coffer/internal/policy"
 )
 
+// maxPendingInvalidations bounds the keys kept for a state still being
+// built; past it they are dropped and the state is built again.
+const maxPendingInvalidations = 1 << 16
+
 // Invalidate is called by clustered storage, from its apply loop and in log
-// order, with the physical keys each replicated write touched. On a standby
-// every cached copy of those entries is dropped before the write becomes
-// visible to a read that waited for it; on the active node (whose caches
-// are written through) it does nothing. It must stay quick.
+// order, with the physical keys each replicated write touched, before the
+// write becomes visible to a read that waited for it. It must stay quick,
+// and it must not take the barrier's lock: on the active node the apply
+// loop runs while a keyring rotation holds it.
+//
+//   - On a standby, every cached copy of those entries is dropped.
+//   - On the active node, in the term its state was built in, the writes
+//     are its own and its caches were written through: nothing to do.
+//   - Otherwise (a role change waits for in-flight requests, a state is
+//     being built, or this node was deposed and has not rebuilt yet) the
+//     keys are kept for the next state, which applies them before it is
+//     published, and every cached value is dropped now, so not even a
+//     request still running in the old state reads a replaced value.
 func (c *Core) Invalidate(physicalKeys []string) {
 	if c.ha == nil || len(physicalKeys) == 0 {
 		return
 	}
+	c.queueInvalidations(physicalKeys)
+	if c.stateLock.TryRLock() {
+		st := c.unsealed
+		switch {
+		case st != nil && !st.active:
+			c.invalidateKeys(context.Background(), st, c.takeInvalidations())
+			c.stateLock.RUnlock()
+			return
+		case st != nil && c.ownWrites(st):
+			c.takeInvalidations()
+			c.stateLock.RUnlock()
+			return
+		}
+		c.stateLock.RUnlock()
+	}
+	c.barrier.ClearCache()
+}
+
+// ownWrites reports whether the entries the active state st now applies
+// are its own: this node still leads, in the term st was built in (the
+// state was built after every earlier term's entries were applied).
+func (c *Core) ownWrites(st *unsealedState) bool {
+	return st.active && c.ha.ha.IsLeader() && c.ha.ha.Term() == st.term
+}
+
+func (c *Core) queueInvalidations(keys []string) {
 	c.ha.invalMu.Lock()
-	c.ha.invalPending = append(c.ha.invalPending, physicalKeys...)
-	c.ha.invalMu.Unlock()
-	// A role change holds the state lock while it rebuilds; it applies the
-	// pending keys itself before it publishes the new state.
-	if !c.stateLock.TryRLock() {
+	defer c.ha.invalMu.Unlock()
+	if len(c.ha.invalPending)+len(keys) > maxPendingInvalidations {
+		// Too many to track for a state that is not being built (a sealed
+		// node) or takes long: build it again from storage instead.
+		c.ha.invalPending = nil
+		c.ha.rebuild.Store(true)
+		c.ha.poke()
 		return
 	}
-	defer c.stateLock.RUnlock()
-	keys := c.takeInvalidations()
-	if st := c.unsealed; st != nil && !st.active {
-		c.invalidateKeys(context.Background(), st, keys)
-	}
+	c.ha.invalPending = append(c.ha.invalPending, keys...)
 }
 
 // InvalidateAll is called after a snapshot was restored under this node:
@@ -41,6 +78,8 @@ func (c *Core) InvalidateAll() {
 	if c.ha == nil {
 		return
 	}
+	// Before the restored index becomes visible to readers.
+	c.barrier.ClearCache()
 	c.ha.rebuild.Store(true)
 	c.ha.poke()
 }

@@ -121,6 +121,9 @@ func (b *Backend) WaitForLeader(ctx context.Context) error {
 func (b *Backend) CommitIndex() uint64  { return b.raft.CommitIndex() }
 func (b *Backend) AppliedIndex() uint64 { return b.raft.AppliedIndex() }
 
+// Term is the raft term this node is in.
+func (b *Backend) Term() uint64 { return b.raft.CurrentTerm() }
+
 // lastVisible is the highest index at or below index whose entry the state
 // machine processes (a command or a configuration change; raft keeps
 // barriers and no-ops to itself), or 0 when it has been compacted away,

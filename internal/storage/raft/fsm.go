@@ -191,40 +191,37 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if err := check.Close(); err != nil {
 		return err
 	}
-	if err := f.install(tmp); err != nil {
+	idx, err := f.install(tmp)
+	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(tmpDir); err != nil {
-		return err
-	}
+	// Before the applied index moves, as for OnApply: a reader that waits
+	// for the restored index finds the hook's work done.
 	if f.onRestore != nil {
 		f.onRestore()
 	}
-	return nil
+	f.applied.Store(idx)
+	return os.RemoveAll(tmpDir)
 }
 
-// install replaces the live database with the file at tmp.
-func (f *fsm) install(tmp string) error {
+// install replaces the live database with the file at tmp and returns the
+// last log index the new one applied.
+func (f *fsm) install(tmp string) (uint64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.db.Close(); err != nil {
-		return err
+		return 0, err
 	}
 	live := filepath.Join(f.dir, "fsm", bolt.FileName)
 	if err := os.Rename(tmp, live); err != nil {
-		return fmt.Errorf("storage: raft: install snapshot: %w", err)
+		return 0, fmt.Errorf("storage: raft: install snapshot: %w", err)
 	}
 	db, err := bolt.Open(filepath.Join(f.dir, "fsm"), bolt.Options{NoSync: true})
 	if err != nil {
-		return fmt.Errorf("storage: raft: reopen after restore: %w", err)
+		return 0, fmt.Errorf("storage: raft: reopen after restore: %w", err)
 	}
 	f.db = db
-	idx, err := db.AppliedIndex()
-	if err != nil {
-		return err
-	}
-	f.applied.Store(idx)
-	return nil
+	return db.AppliedIndex()
 }
 
 // close syncs and closes the state machine and, if both worked, marks the

@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	hraft "github.com/hashicorp/raft"
 
 	"github.com/cofferdev/coffer/internal/storage"
 )
@@ -235,5 +238,66 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting: %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// memSink is a snapshot sink in memory.
+type memSink struct{ bytes.Buffer }
+
+func (s *memSink) ID() string    { return "mem" }
+func (s *memSink) Cancel() error { return nil }
+func (s *memSink) Close() error  { return nil }
+
+// TestRestoreHookBeforeIndex: the restore hook runs after the new state is
+// in place but before the applied index moves to the snapshot's, so a
+// reader waiting for that index (WaitApplied) finds the hook's work (a
+// node dropping its caches) done.
+func TestRestoreHookBeforeIndex(t *testing.T) {
+	src, _, err := openFSM(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.close(true)
+	var logs []*hraft.Log
+	for i := uint64(1); i <= 5; i++ {
+		ops := []storage.TxnOp{{Kind: storage.OpPut, Entry: storage.Entry{Key: fmt.Sprintf("k/%d", i), Value: []byte("v")}}}
+		logs = append(logs, &hraft.Log{Index: i, Term: 1, Type: hraft.LogCommand, Data: encodeOps(ops)})
+	}
+	for _, r := range src.ApplyBatch(logs) {
+		if r != nil {
+			t.Fatal(r)
+		}
+	}
+	snap, err := src.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sink memSink
+	if err := snap.Persist(&sink); err != nil {
+		t.Fatal(err)
+	}
+
+	dst, _, err := openFSM(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.close(true)
+	seen := uint64(99)
+	dst.onRestore = func() {
+		seen = dst.applied.Load()
+		db, release := dst.backend()
+		defer release()
+		if _, err := db.Get(context.Background(), "k/5"); err != nil {
+			t.Errorf("the restored state is not in place when the hook runs: %v", err)
+		}
+	}
+	if err := dst.Restore(io.NopCloser(&sink.Buffer)); err != nil {
+		t.Fatal(err)
+	}
+	if seen != 0 {
+		t.Errorf("the hook saw applied index %d; want 0, the index before the restore", seen)
+	}
+	if got := dst.applied.Load(); got != 5 {
+		t.Errorf("applied index after the restore = %d; want 5", got)
 	}
 }
