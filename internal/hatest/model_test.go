@@ -1,6 +1,7 @@
 package hatest
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/anishathalye/porcupine"
@@ -42,6 +43,42 @@ func TestRegisterModel(t *testing.T) {
 				if op.Return == neverReturned {
 					t.Fatalf("resolveUnknown left an open write: %+v", op)
 				}
+			}
+		})
+	}
+}
+
+// TestStaleReads checks the explanation printed for a failed check: it
+// names a read of a value certainly older than one already visible, also
+// when either write's outcome was unknown, and nothing else.
+func TestStaleReads(t *testing.T) {
+	w := func(client int, v string, call, ret int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: client, Input: regInput{write: true, value: v}, Output: "", Call: call, Return: ret}
+	}
+	r := func(client int, v string, call, ret int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: client, Input: regInput{}, Output: v, Call: call, Return: ret}
+	}
+	for _, tc := range []struct {
+		name    string
+		history []porcupine.Operation
+		want    string // part of the one explanation; "" for none
+	}{
+		{"acknowledged newer write", []porcupine.Operation{w(0, "a", 0, 1), w(0, "b", 2, 3), r(1, "a", 4, 5)}, `read "a" during [4ns, 5ns], but "b"`},
+		{"unknown write seen, then overwritten and read again", []porcupine.Operation{
+			w(0, "a", 0, neverReturned), r(1, "a", 5, 6), w(2, "b", 7, 8), r(1, "a", 9, 10)}, `read "a" during [9ns, 10ns], but "b"`},
+		{"newer value seen by a read first", []porcupine.Operation{
+			w(0, "a", 0, 1), w(1, "b", 2, neverReturned), r(2, "b", 3, 4), r(3, "a", 5, 6)}, `"b" (written by client 1 from 2ns) was read by client 2 at 4ns`},
+		{"empty after a write", []porcupine.Operation{w(0, "a", 0, 1), r(1, "", 2, 3)}, `read "" during [2ns, 3ns], but "a"`},
+		{"concurrent writes are not ordered", []porcupine.Operation{w(0, "a", 0, 10), w(1, "b", 0, 10), r(2, "b", 11, 12), r(2, "a", 13, 14)}, ""},
+		{"linearizable", []porcupine.Operation{w(0, "a", 0, 1), r(1, "a", 2, 3), w(0, "b", 4, neverReturned), r(1, "b", 5, 6), r(2, "b", 7, 8)}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := staleReads(tc.history, 5)
+			switch {
+			case tc.want == "" && len(got) != 0:
+				t.Fatalf("explained %q; want nothing", got)
+			case tc.want != "" && (len(got) != 1 || !strings.Contains(got[0], tc.want)):
+				t.Fatalf("explained %q; want one naming %q", got, tc.want)
 			}
 		})
 	}

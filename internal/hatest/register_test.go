@@ -147,7 +147,7 @@ func (r *registerRecorder) checkLinearizable(t *testing.T) {
 	if acks == 0 || reads == 0 {
 		t.Fatalf("history has %d acknowledged writes and %d reads; the check would be vacuous", acks, reads)
 	}
-	history := resolveUnknown(raw)
+	history := resolveUnknown(append([]porcupine.Operation(nil), raw...))
 	began := time.Now()
 	res, info := porcupine.CheckOperationsVerbose(registerModel, history, checkTimeout)
 	t.Logf("%d reads, %d acknowledged writes, %d writes of unknown outcome (%d never observed, left out): %v in %v",
@@ -162,21 +162,52 @@ func (r *registerRecorder) checkLinearizable(t *testing.T) {
 				t.Logf("history visualized in %s", path)
 			}
 		}
-		for _, s := range staleReads(history, 5) {
+		stale := staleReads(raw, 5)
+		for _, s := range stale {
 			t.Log(s)
+		}
+		if len(stale) == 0 {
+			t.Log("no read returned a value certainly older than one already visible; the violation has another shape (set HATEST_LOG_DIR for a picture)")
 		}
 		t.Fatalf("the register's history of %d operations is not linearizable (%v)", len(history), res)
 	}
 }
 
-// staleReads explains up to limit reads that returned a value older than
-// one whose write was acknowledged before the read was sent (the simplest
-// violation, and the usual one): times are since the workload started.
+// staleReads explains up to limit reads that returned a value certainly
+// older than one already visible when the read was sent: a value is
+// certainly older than b when its write had taken effect before b's write
+// was sent, and b is visible once its write was acknowledged or a read
+// returned it. An unknown write took effect before the first read that
+// returned it. history is as recorded (unknown writes never return).
+// Times are since the workload started. Violations of other shapes are
+// left to the checker's verdict.
 func staleReads(history []porcupine.Operation, limit int) []string {
 	writes := map[string]porcupine.Operation{}
+	effect := map[string]int64{} // when each write had certainly taken effect
 	for _, op := range history {
 		if in := op.Input.(regInput); in.write {
 			writes[in.value] = op
+			effect[in.value] = op.Return
+		}
+	}
+	// visible[b] is when b was first known to be there.
+	visible := map[string]porcupine.Operation{}
+	note := func(v string, op porcupine.Operation) {
+		if seen, ok := visible[v]; !ok || op.Return < seen.Return {
+			visible[v] = op
+		}
+	}
+	for _, op := range history {
+		if in := op.Input.(regInput); in.write {
+			if op.Return != neverReturned {
+				note(in.value, op)
+			}
+			continue
+		}
+		v := op.Output.(string)
+		note(v, op)
+		if w, ok := writes[v]; ok && op.Return < effect[v] && op.Return >= w.Call {
+			effect[v] = op.Return
 		}
 	}
 	var out []string
@@ -184,15 +215,20 @@ func staleReads(history []porcupine.Operation, limit int) []string {
 		if rd.Input.(regInput).write || len(out) >= limit {
 			continue
 		}
-		seen, ok := writes[rd.Output.(string)]
-		for _, w := range history {
-			newer := w.Input.(regInput).write && w.Return < rd.Call && (!ok || w.Call > seen.Return)
-			if newer {
-				out = append(out, fmt.Sprintf("stale read: client %d read %q during [%v, %v], but %q was acknowledged at %v (written by client %d from %v)",
-					rd.ClientId, rd.Output, time.Duration(rd.Call), time.Duration(rd.Return),
-					w.Input.(regInput).value, time.Duration(w.Return), w.ClientId, time.Duration(w.Call)))
-				break
+		got := rd.Output.(string)
+		took, written := effect[got]
+		for b, seen := range visible {
+			wb, ok := writes[b]
+			if !ok || seen.Return >= rd.Call || (written && wb.Call <= took) {
+				continue
 			}
+			how := fmt.Sprintf("acknowledged at %v", time.Duration(seen.Return))
+			if !seen.Input.(regInput).write {
+				how = fmt.Sprintf("read by client %d at %v", seen.ClientId, time.Duration(seen.Return))
+			}
+			out = append(out, fmt.Sprintf("stale read: client %d read %q during [%v, %v], but %q (written by client %d from %v) was %s",
+				rd.ClientId, got, time.Duration(rd.Call), time.Duration(rd.Return), b, wb.ClientId, time.Duration(wb.Call), how))
+			break
 		}
 	}
 	return out
