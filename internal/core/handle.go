@@ -95,6 +95,7 @@ func isRead(op logical.Operation) bool {
 }
 
 func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Request) (*logical.Response, error) {
+	ctx = withConnection(ctx, req)
 	m := st.mounts.route(req.Path)
 	if m == nil {
 		err := logical.Errorf(logical.KindUnsupportedPath, "no handler for route %q", req.Path)

@@ -149,9 +149,24 @@ func loginTokenType(mount, role string) (string, error) {
 	return role, nil
 }
 
+// connectionKey carries, in a request's context, the client connection
+// (its certificates) of the request being handled, so a renewal it causes
+// can show the auth method who asked for it.
+type connectionKey struct{}
+
+// withConnection notes req's client connection in ctx, if it has one.
+func withConnection(ctx context.Context, req *logical.Request) context.Context {
+	if req.Connection == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, connectionKey{}, req.Connection)
+}
+
 // loginRenewal asks the auth method a token's login went through whether
 // the login still stands, before the token is renewed (token.Options.OnRenew),
-// and returns the terms that login would get now. Tokens the token store
+// and returns the terms that login would get now. The method sees the
+// client connection of the request that renews (a cert login's binding
+// check needs its certificate). Tokens the token store
 // made, and tokens of methods that do not check again (no
 // logical.AuthRenewer), keep their own terms. A login token whose auth
 // method is no longer mounted is not renewed.
@@ -170,9 +185,10 @@ func (c *Core) loginRenewal(ctx context.Context, st *unsealedState, e *token.Ent
 	if !ok {
 		return nil, nil
 	}
+	conn, _ := ctx.Value(connectionKey{}).(*logical.Connection)
 	a, err := renewer.RenewAuth(ctx, &logical.Request{
 		Operation: logical.UpdateOperation, Path: strings.TrimPrefix(e.Path, m.Path),
-		MountPoint: m.Path, Storage: m.view,
+		MountPoint: m.Path, Storage: m.view, Connection: conn,
 	}, &logical.Auth{
 		Metadata: maps.Clone(e.Meta), DisplayName: e.DisplayName, EntityID: e.EntityID,
 		Policies: slices.Clone(e.Policies), TokenPolicies: slices.Clone(e.Policies),

@@ -182,3 +182,40 @@ func TestVaultClientCertLoginRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestVaultClientCertRenewBinding: over real TLS, a certificate login's
+// token renews (renew-self, and renew of it by the root token) only on a
+// connection presenting the login's certificate, unless disable_binding
+// is set.
+func TestVaultClientCertRenewBinding(t *testing.T) {
+	f := newCertFixture(t)
+	secret, err := f.s.client(t, "", f.good).Logical().Write("auth/cert/login", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := secret.Auth.ClientToken
+	forbidden := func(what string, err error) {
+		t.Helper()
+		var re *vaultapi.ResponseError
+		if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden || !strings.Contains(strings.Join(re.Errors, " "), "client certificate") {
+			t.Fatalf("%s: %v; want 403 naming the client certificate", what, err)
+		}
+	}
+	if s, err := f.s.client(t, tok, f.good).Auth().Token().RenewSelf(300); err != nil || s.Auth.LeaseDuration != 300 {
+		t.Fatalf("renew-self presenting the login's certificate = %v, %v", s, err)
+	}
+	_, err = f.s.client(t, tok, nil).Auth().Token().RenewSelf(300)
+	forbidden("renew-self without a certificate", err)
+	_, err = f.s.client(t, tok, f.viaInter, f.inter).Auth().Token().RenewSelf(300)
+	forbidden("renew-self with another trusted certificate", err)
+	_, err = f.s.client(t, f.s.root, nil).Auth().Token().Renew(tok, 300)
+	forbidden("renew by the root token without a certificate", err)
+
+	admin := f.s.client(t, f.s.root, nil)
+	if _, err := admin.Logical().Write("auth/cert/config", map[string]any{"disable_binding": true}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := f.s.client(t, tok, nil).Auth().Token().RenewSelf(300); err != nil || s.Auth.LeaseDuration != 300 {
+		t.Fatalf("renew-self without a certificate, disable_binding set = %v, %v", s, err)
+	}
+}

@@ -11,7 +11,7 @@ func (b *Backend) configPath() *logical.Path {
 		Pattern: `config`,
 		Fields: map[string]*logical.Field{
 			"disable_binding": {Type: logical.TypeBool,
-				Description: "skip matching the presented certificate on renewal (stored; renewal is not offered)"},
+				Description: "renew tokens without asking for the login's client certificate again"},
 			"enable_identity_alias_metadata": {Type: logical.TypeBool,
 				Description: "copy the login's certificate metadata onto its identity alias"},
 			"ocsp_cache_size":             {Type: logical.TypeInt, Description: "ignored: OCSP is not supported"},

@@ -94,13 +94,61 @@ func hexColons(b []byte) string {
 }
 
 // RenewAuth implements logical.AuthRenewer: before a token is renewed,
-// the certificate entry must still exist, with the policies the token has (the client certificate is not presented again).
+// the certificate entry must still exist, with the policies the token has,
+// and, unless the method's config sets disable_binding, the request that
+// renews must present the login's certificate again (checkBinding).
 func (b *Backend) RenewAuth(ctx context.Context, req *logical.Request, token *logical.Auth) (*logical.Auth, error) {
-	return tokenutil.RenewLogin(token, "certificate entry", "cert_name", func(name string) (*tokenutil.Params, error) {
+	a, err := tokenutil.RenewLogin(token, "certificate entry", "cert_name", func(name string) (*tokenutil.Params, error) {
 		e, err := loadEntry(ctx, req.Storage, name)
 		if e == nil || err != nil {
 			return nil, err
 		}
 		return &e.Params, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := loadConfig(ctx, req.Storage)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.DisableBinding {
+		if err := b.checkBinding(ctx, req, token); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// checkBinding accepts a renewal only from a connection whose client
+// certificate the login's entry still trusts (chain, constraints,
+// revocation, as at login) and that is the login's certificate: the same
+// key (subject key id) or the same certificate (serial number and
+// authority key id). Vault accepts any certificate with the same
+// authority key id; a certificate from the same CA for another key is
+// refused here.
+func (b *Backend) checkBinding(ctx context.Context, req *logical.Request, token *logical.Auth) error {
+	if req.Connection == nil || len(req.Connection.PeerCertificates) == 0 {
+		return logical.Errorf(logical.KindPermissionDenied, "renewing a token from a certificate login needs the same client certificate on the connection (the method's config has disable_binding off)")
+	}
+	name := token.Metadata["cert_name"]
+	if name == "" {
+		return logical.Errorf(logical.KindPermissionDenied, "the token's login names no certificate entry; log in again")
+	}
+	presented := req.Connection.PeerCertificates
+	e, err := b.match(ctx, req.Storage, presented, name)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		return logical.Errorf(logical.KindPermissionDenied, "the client certificate presented is not trusted by the certificate entry %q; log in again", name)
+	}
+	leaf := presented[0]
+	sameKey := len(leaf.SubjectKeyId) > 0 && hexColons(leaf.SubjectKeyId) == token.Metadata["subject_key_id"]
+	sameCert := leaf.SerialNumber.String() == token.Metadata["serial_number"] &&
+		hexColons(leaf.AuthorityKeyId) == token.Metadata["authority_key_id"]
+	if !sameKey && !sameCert {
+		return logical.Errorf(logical.KindPermissionDenied, "the client certificate presented is not the one this token logged in with")
+	}
+	return nil
 }

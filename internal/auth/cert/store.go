@@ -38,8 +38,8 @@ type certEntry struct {
 
 // config is the method's settings (the config path).
 type config struct {
-	// DisableBinding is stored and shown for Vault compatibility; it only
-	// affects login renewal, which this method does not offer.
+	// DisableBinding lets a token renew without its login's certificate
+	// on the renewing connection (RenewAuth).
 	DisableBinding              bool `json:"disable_binding"`
 	EnableIdentityAliasMetadata bool `json:"enable_identity_alias_metadata"`
 }

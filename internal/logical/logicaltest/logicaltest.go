@@ -35,6 +35,9 @@ type Harness struct {
 	Storage storage.Backend
 	// Logs collects what the backend logs through Config's logger.
 	Logs *LogBuffer
+	// RenewConnection is the client connection of CheckRenewal's renewals
+	// (a cert login's certificate); nil for none.
+	RenewConnection *logical.Connection
 
 	t         testing.TB
 	mountPath string
@@ -172,7 +175,8 @@ func (h *Harness) CheckRenewal(t testing.TB, login *logical.Auth, setPolicies fu
 		policies := append(slices.Clone(login.Policies), "default")
 		token := &logical.Auth{Metadata: maps.Clone(login.Metadata), DisplayName: login.DisplayName,
 			Policies: policies, TokenPolicies: slices.Clone(policies)}
-		req := &logical.Request{Operation: logical.UpdateOperation, Path: "login", Storage: h.Storage, MountPoint: h.mountPath}
+		req := &logical.Request{Operation: logical.UpdateOperation, Path: "login", Storage: h.Storage, MountPoint: h.mountPath,
+			Connection: h.RenewConnection}
 		return r.RenewAuth(context.Background(), req, token)
 	}
 	refused := func(when, message string) {
