@@ -124,7 +124,7 @@ func (h *Handler) onActive(next http.HandlerFunc) http.HandlerFunc {
 			writeErrors(w, bodyStatus(err), err.Error())
 			return
 		}
-		h.forward(w, r, "", body)
+		h.forward(w, r, newRequestID(), body)
 	}
 }
 
