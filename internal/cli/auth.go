@@ -9,13 +9,14 @@ import (
 )
 
 func (a *app) authCommand() *cobra.Command {
-	return a.addAPIFlags(a.groupCommand("auth", "Enable, list, tune and disable auth methods",
+	return a.addAPIFlags(a.groupCommand("auth", "Enable, list, tune, move and disable auth methods",
 		`Commands for auth methods: each method is enabled at a path under auth/, like
 userpass at auth/userpass/. Logging in is "coffer login -method=TYPE".`,
 		a.authEnableCommand(),
 		a.authDisableCommand(),
 		a.authListCommand(),
 		a.authTuneCommand(),
+		a.authMoveCommand(),
 	))
 }
 

@@ -11,12 +11,13 @@ import (
 )
 
 func (a *app) secretsCommand() *cobra.Command {
-	return a.addAPIFlags(a.groupCommand("secrets", "Enable, list, tune and disable secrets engines",
+	return a.addAPIFlags(a.groupCommand("secrets", "Enable, list, tune, move and disable secrets engines",
 		"Commands for secrets engines: each engine is mounted at a path, like kv at secret/.",
 		a.secretsEnableCommand(),
 		a.secretsDisableCommand(),
 		a.secretsListCommand(),
 		a.secretsTuneCommand(),
+		a.secretsMoveCommand(),
 	))
 }
 

@@ -107,3 +107,44 @@ func TestMountDiscoveryForKVCommands(t *testing.T) {
 }
 
 func strPtr(s string) *string { return &s }
+
+// TestRemount: the Vault client's Remount (start, then poll the status)
+// moves a secrets engine and an auth method; the secret and the user come
+// along, the old paths are gone, and a bad move is a 400.
+func TestRemount(t *testing.T) {
+	in := servertest.Start(t, servertest.Options{})
+	sys := in.Client.Sys()
+	if err := sys.Mount("old-kv", &vaultapi.MountInput{Type: "kv"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Client.Logical().Write("old-kv/app", map[string]any{"k": "v"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.EnableAuthWithOptions("people", &vaultapi.EnableAuthOptions{Type: "userpass"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Client.Logical().Write("auth/people/users/alice", map[string]any{"password": "s3cret-horse"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sys.Remount("old-kv", "new-kv"); err != nil {
+		t.Fatalf("Remount: %v", err)
+	}
+	if s, err := in.Client.Logical().Read("new-kv/app"); err != nil || s == nil || s.Data["k"] != "v" {
+		t.Fatalf("read at the new path = %v, %v", s, err)
+	}
+	if resp, err := in.Client.Logical().ReadRaw("old-kv/app"); err == nil || resp == nil || resp.StatusCode != 404 {
+		t.Fatalf("read at the old path: %v, %v; want 404", resp, err)
+	}
+	if err := sys.Remount("auth/people", "auth/staff"); err != nil {
+		t.Fatalf("Remount of an auth method: %v", err)
+	}
+	if _, err := in.Client.Logical().Write("auth/staff/login/alice", map[string]any{"password": "s3cret-horse"}); err != nil {
+		t.Fatalf("login at the new path: %v", err)
+	}
+	if _, err := sys.StartRemount("new-kv", "sys/kv"); !isStatus(err, 400) {
+		t.Fatalf("remount under sys/: %v; want 400", err)
+	}
+	if _, err := sys.RemountStatus("no-such-migration"); !isStatus(err, 404) {
+		t.Fatalf("status of an unknown migration: %v; want 404", err)
+	}
+}

@@ -121,6 +121,11 @@ type unsealedState struct {
 	active bool
 	// term is the raft term an active state was built in (see HA.Term).
 	term uint64
+	// background is the context of the state's background work; it ends
+	// when the state stops.
+	background context.Context
+	// migrations holds the mount migrations started on this state, by ID.
+	migrations sync.Map
 	// onStop runs first when the state is torn down (autopilot's stop).
 	onStop []func()
 	// mountLock serialises changes to the mount table.

@@ -87,6 +87,13 @@ func newLoginCoreOn(t *testing.T, phys storage.Backend, guard NetworkGuard) (*Co
 // and unseals it; it returns the core and the root token.
 func newUnsealedCore(t *testing.T, cfg Config) (*Core, string) {
 	t.Helper()
+	c, root, _ := newUnsealedCoreKey(t, cfg)
+	return c, root
+}
+
+// newUnsealedCoreKey is newUnsealedCore that also returns the unseal key.
+func newUnsealedCoreKey(t *testing.T, cfg Config) (*Core, string, []byte) {
+	t.Helper()
 	ctx := context.Background()
 	c, err := New(cfg)
 	if err != nil {
@@ -99,7 +106,7 @@ func newUnsealedCore(t *testing.T, cfg Config) (*Core, string) {
 	if err := c.Unseal(ctx, res.Keys[0]); err != nil {
 		t.Fatal(err)
 	}
-	return c, res.RootToken
+	return c, res.RootToken, res.Keys[0]
 }
 
 func do(t *testing.T, c *Core, op logical.Operation, path, tok string, data map[string]any) (*logical.Response, error) {

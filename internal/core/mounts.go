@@ -89,6 +89,29 @@ var builtinTypes = map[string]bool{"system": true, "cubbyhole": true, "token": t
 type mountTable struct {
 	mu      sync.RWMutex
 	entries map[string]*MountEntry // by path
+	// moving holds the paths of mounts being moved (sys/remount): route
+	// skips them, so no request reaches them (lease revocation, which
+	// looks mounts up with get, still does).
+	moving map[string]bool
+}
+
+func (t *mountTable) setMoving(path string, moving bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !moving {
+		delete(t.moving, path)
+		return
+	}
+	if t.moving == nil {
+		t.moving = map[string]bool{}
+	}
+	t.moving[path] = true
+}
+
+func (t *mountTable) isMoving(path string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.moving[path]
 }
 
 // route finds the mount for path by trying each "/"-bounded prefix, longest
@@ -105,6 +128,9 @@ func (t *mountTable) route(path string) *MountEntry {
 			prefix += "/"
 		}
 		if m, ok := t.entries[prefix]; ok {
+			if len(t.moving) > 0 && t.moving[prefix] {
+				return nil
+			}
 			return m
 		}
 	}

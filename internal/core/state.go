@@ -89,7 +89,7 @@ func (c *Core) setupUnsealed(ctx context.Context, active bool) (*unsealedState, 
 		return nil, err
 	}
 	bg, cancel := context.WithCancel(context.Background())
-	st.cancel = cancel
+	st.background, st.cancel = bg, cancel
 	if !active {
 		return st, nil
 	}

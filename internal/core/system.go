@@ -14,6 +14,7 @@ func newSystemBackend(c *Core, st *unsealedState) logical.Backend {
 	var paths []*logical.Path
 	paths = append(paths, c.mountPaths(st)...)
 	paths = append(paths, c.authPaths(st)...)
+	paths = append(paths, c.remountPaths(st)...)
 	paths = append(paths, c.policyPaths(st)...)
 	paths = append(paths, c.passwordPolicyPaths()...)
 	paths = append(paths, c.capabilityPaths(st)...)
