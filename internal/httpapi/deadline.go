@@ -92,7 +92,15 @@ func (c *lazyDeadline) arm() context.Context {
 	if inner := c.inner.Load(); inner != nil {
 		return *inner
 	}
-	inner, cancel := context.WithDeadline(c.parent, c.deadline)
+	var inner context.Context
+	var cancel context.CancelFunc
+	if ended := c.ended.Load(); ended != nil && *ended == context.Canceled {
+		// Released before its deadline: Canceled for good, even if the
+		// deadline has passed by now.
+		inner, cancel = context.WithCancel(c.parent)
+	} else {
+		inner, cancel = context.WithDeadline(c.parent, c.deadline)
+	}
 	if c.ended.Load() != nil {
 		cancel() // too late to wait on: Done is closed, as it would be
 	}

@@ -118,4 +118,9 @@ func TestLazyDeadlineAfterReleaseStaysCanceled(t *testing.T) {
 	if !errors.Is(ctx.Err(), context.Canceled) {
 		t.Fatalf("Err = %v, want Canceled", ctx.Err())
 	}
+	// Armed only now, after its deadline: still Canceled, Done closed.
+	<-ctx.Done()
+	if !errors.Is(ctx.Err(), context.Canceled) {
+		t.Fatalf("Err once armed after release and deadline = %v, want Canceled", ctx.Err())
+	}
 }
