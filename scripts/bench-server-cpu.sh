@@ -3,7 +3,8 @@
 # a figure that holds steadier than throughput on a shared machine.
 #
 # Starts bin/coffer (make build first) with TLS (a fresh P-256 certificate),
-# in-memory storage and, with AUDIT=file, one file audit sink; initializes
+# in-memory storage (STORAGE=raft: one raft node, which bootstraps itself)
+# and, with AUDIT=file, one file audit sink; initializes
 # and unseals it; runs `coffer bench WORKLOADS -concurrency=$CONCURRENCY
 # -duration=$DURATION -warmup=$WARMUP -format=json` against it; and prints
 # the bench's JSON, then the server's CPU time (user + system, from
@@ -12,7 +13,7 @@
 # ROUNDS>1 repeats the whole thing with a fresh server each round.
 #
 # Usage: scripts/bench-server-cpu.sh. Environment:
-#   AUDIT=file|off (file) WORKLOADS=kv-read CONCURRENCY=16 DURATION=8s WARMUP=1s
+#   AUDIT=file|off (file) STORAGE=inmem|raft (inmem) WORKLOADS=kv-read CONCURRENCY=16 DURATION=8s WARMUP=1s
 #   ROUNDS=1 ADDR=127.0.0.1:18400 BIN=bin/coffer
 #   COFFER_SERVER_ENV="GOGC=200" passes environment to the server only.
 #   AUDIT_OPTIONS='checkpoint_entries = 1000' adds options to the file sink.
@@ -21,6 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 AUDIT=${AUDIT:-file}
+STORAGE=${STORAGE:-inmem}
 WORKLOADS=${WORKLOADS:-kv-read}
 CONCURRENCY=${CONCURRENCY:-16}
 DURATION=${DURATION:-8s}
@@ -41,8 +43,13 @@ round() {
 		if [ -n "${SERVER_LOG:-}" ]; then cp "$d/server.log" "$SERVER_LOG"; fi; rm -rf "$d"' RETURN
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
 		-addext subjectAltName=IP:127.0.0.1 -keyout "$d/key.pem" -out "$d/cert.pem" 2>/dev/null
-	printf 'storage "inmem" {}\nlistener "tcp" {\n  address       = "%s"\n  tls_cert_file = "%s"\n  tls_key_file  = "%s"\n}\nlog_level = "warn"\n' \
-		"$ADDR" "$d/cert.pem" "$d/key.pem" > "$d/coffer.hcl"
+	case $STORAGE in
+	inmem) printf 'storage "inmem" {}\n' > "$d/coffer.hcl" ;;
+	raft) printf 'storage "raft" {\n  path    = "%s"\n  node_id = "bench"\n}\n' "$d/raft" > "$d/coffer.hcl" ;;
+	*) echo "bench-server-cpu: STORAGE=$STORAGE: want inmem or raft" >&2; return 2 ;;
+	esac
+	printf 'listener "tcp" {\n  address       = "%s"\n  tls_cert_file = "%s"\n  tls_key_file  = "%s"\n}\nlog_level = "warn"\n' \
+		"$ADDR" "$d/cert.pem" "$d/key.pem" >> "$d/coffer.hcl"
 	if [ "$AUDIT" = file ]; then printf 'audit "file" {\n  path = "%s"\n%s\n}\n' "$d/audit.log" "${AUDIT_OPTIONS:-}" >> "$d/coffer.hcl"; fi
 	# shellcheck disable=SC2086 # COFFER_SERVER_ENV is a list of NAME=value words
 	env ${COFFER_SERVER_ENV:-} "$BIN" server -config "$d/coffer.hcl" > "$d/server.log" 2>&1 & pid=$!
@@ -61,7 +68,7 @@ round() {
 	local reqs
 	reqs=$(echo "$out" | jq --arg w "$(secs "$WARMUP")" --arg d "$(secs "$DURATION")" \
 		'[.[] | .requests * (1 + ($w|tonumber) / ($d|tonumber))] | add')
-	echo "audit=$AUDIT server_cpu_seconds=$(echo "scale=2; ($t1-$t0)/$ticks" | bc) requests=${reqs%.*}" \
+	echo "audit=$AUDIT storage=$STORAGE server_cpu_seconds=$(echo "scale=2; ($t1-$t0)/$ticks" | bc) requests=${reqs%.*}" \
 		"server_cpu_us_per_request=$(echo "scale=1; ($t1-$t0)*1000000/$ticks/$reqs" | bc)"
 }
 

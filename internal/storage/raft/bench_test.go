@@ -53,3 +53,47 @@ func BenchmarkWrites(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConsistentRead measures a linearizable read of one key at 16
+// concurrent readers, on the leader and on a follower of three nodes (the
+// follower asks the leader for its read index; concurrent readers share
+// the round), and reports how many reads shared each round.
+func BenchmarkConsistentRead(b *testing.B) {
+	for _, on := range []string{"leader", "follower"} {
+		b.Run(on, func(b *testing.B) {
+			_, cluster := testCluster(b, 3)
+			leader := waitLeader(b, cluster)
+			ctx := context.Background()
+			if err := leader.Put(ctx, &storage.Entry{Key: "bench/k", Value: make([]byte, 256)}); err != nil {
+				b.Fatal(err)
+			}
+			syncFollowers(b, leader, cluster)
+			node := leader
+			for _, nd := range cluster {
+				if on == "follower" && nd != leader {
+					node = nd
+					break
+				}
+			}
+			served := leader.readIndexServed.Load()
+			b.SetParallelism(8) // 16 readers on 2 cores
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := node.ConsistentRead(ctx); err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := node.Get(ctx, "bench/k"); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			if rounds := leader.readIndexServed.Load() - served; on == "follower" && rounds > 0 {
+				b.ReportMetric(float64(b.N)/float64(rounds), "reads/round")
+			}
+		})
+	}
+}

@@ -127,18 +127,38 @@ func (b *Backend) Term() uint64 { return b.raft.CurrentTerm() }
 // lastVisible is the highest index at or below index whose entry the state
 // machine processes (a command or a configuration change; raft keeps
 // barriers and no-ops to itself), or 0 when it has been compacted away,
-// which means a snapshot the state machine already holds covers it.
+// which means a snapshot the state machine already holds covers it. index
+// must be committed: committed entries never change, so the answer for the
+// index last asked about is kept (readers ask about the same read index
+// until a write moves it; each lookup reads the log file).
 func (b *Backend) lastVisible(index uint64) uint64 {
+	if v := b.visible.Load(); v != nil && v.index == index {
+		return v.visible
+	}
 	for i := index; i > 0; i-- {
 		var l hraft.Log
 		if err := b.logs.GetLog(i, &l); err != nil {
 			return 0
 		}
 		if l.Type == hraft.LogCommand || l.Type == hraft.LogConfiguration {
+			b.visible.Store(&visibleAt{index: index, visible: i})
 			return i
 		}
 	}
 	return 0
+}
+
+// visibleAt is one answer of lastVisible.
+type visibleAt struct{ index, visible uint64 }
+
+// appliedUpTo reports whether the state machine has applied every entry up
+// to index that it processes.
+func (b *Backend) appliedUpTo(index uint64) bool {
+	if b.raft.AppliedIndex() < index {
+		return false
+	}
+	applied := b.fsm.applied.Load()
+	return applied >= index || applied >= b.lastVisible(index)
 }
 
 // Barrier (leader only) waits until every entry committed before it has
@@ -155,7 +175,7 @@ func (b *Backend) Barrier() (uint64, error) {
 // WaitApplied blocks until this node's state machine has applied every
 // entry up to index, or ctx ends.
 func (b *Backend) WaitApplied(ctx context.Context, index uint64) error {
-	for b.raft.AppliedIndex() < index || b.fsm.applied.Load() < b.lastVisible(index) {
+	for !b.appliedUpTo(index) {
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("storage: raft: waiting for index %d (applied %d): %w", index, b.raft.AppliedIndex(), ctx.Err())

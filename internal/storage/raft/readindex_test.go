@@ -3,12 +3,17 @@ package raft
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	hraft "github.com/hashicorp/raft"
+
+	"github.com/cofferdev/coffer/internal/storage"
 )
 
 // TestReadIndexBatch drives the batcher with a fetch the test releases by
@@ -137,5 +142,82 @@ func TestDecodeAnswers(t *testing.T) {
 	s, err := decodeStats(http.StatusOK, strings.NewReader(`{"node_id":"n1","applied_index":3,"last_contact_ms":-1}`))
 	if err != nil || s.NodeID != "n1" || s.AppliedIndex != 3 || s.LastContactMs != -1 {
 		t.Fatalf("stats: %+v %v", s, err)
+	}
+}
+
+// TestConsistentReadAfterEachWrite: on a follower and on the leader, a
+// consistent read right after a write acknowledged by the leader sees it,
+// also when barriers (entries the state machine never sees) follow the
+// write, so the read index points past the last visible entry.
+func TestConsistentReadAfterEachWrite(t *testing.T) {
+	_, nodes := testCluster(t, 3)
+	leader := waitLeader(t, nodes)
+	syncFollowers(t, leader, nodes)
+	ctx := context.Background()
+	for i := range 40 {
+		v := fmt.Sprintf("v%d", i)
+		if err := leader.Put(ctx, &storage.Entry{Key: "k", Value: []byte(v)}); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 {
+			if _, err := leader.Barrier(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, nd := range nodes {
+			if err := nd.ConsistentRead(ctx); err != nil {
+				t.Fatalf("%s: %v", nd.NodeID(), err)
+			}
+			e, err := nd.Get(ctx, "k")
+			if err != nil || string(e.Value) != v {
+				t.Fatalf("%s read %v, %v after %s was acknowledged", nd.NodeID(), e, err, v)
+			}
+		}
+	}
+}
+
+// TestLastVisible: the highest entry the state machine sees at or below an
+// index skips barriers, and its memo answers only for the index it was
+// computed for.
+func TestLastVisible(t *testing.T) {
+	_, nodes := testCluster(t, 1)
+	b := waitLeader(t, nodes)
+	ctx := context.Background()
+	visibleType := func(i uint64) bool {
+		var l hraft.Log
+		if err := b.logs.GetLog(i, &l); err != nil {
+			t.Fatal(err)
+		}
+		return l.Type == hraft.LogCommand || l.Type == hraft.LogConfiguration
+	}
+	if err := b.Put(ctx, &storage.Entry{Key: "k", Value: []byte("1")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Barrier(); err != nil {
+		t.Fatal(err)
+	}
+	barrier := b.raft.LastIndex()
+	if visibleType(barrier) {
+		t.Fatalf("the last entry (%d) after a barrier is one the state machine sees", barrier)
+	}
+	first := b.lastVisible(barrier)
+	if first == 0 || first >= barrier || !visibleType(first) {
+		t.Fatalf("lastVisible(%d) = %d; want the put's index, below the barrier", barrier, first)
+	}
+	if got := b.lastVisible(barrier); got != first {
+		t.Fatalf("lastVisible(%d) from the memo = %d; want %d", barrier, got, first)
+	}
+	if err := b.Put(ctx, &storage.Entry{Key: "k", Value: []byte("2")}); err != nil {
+		t.Fatal(err)
+	}
+	last := b.raft.LastIndex()
+	if got := b.lastVisible(last); got <= barrier || !visibleType(got) {
+		t.Fatalf("lastVisible(%d) = %d after a put that followed the barrier at %d", last, got, barrier)
+	}
+	if got := b.lastVisible(barrier); got != first {
+		t.Fatalf("lastVisible(%d) = %d; want %d", barrier, got, first)
+	}
+	if !b.appliedUpTo(barrier) || b.appliedUpTo(last+1) {
+		t.Fatalf("appliedUpTo(%d) = %v, appliedUpTo(%d) = %v; want true, false", barrier, b.appliedUpTo(barrier), last+1, b.appliedUpTo(last+1))
 	}
 }
