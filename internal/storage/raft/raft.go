@@ -132,9 +132,9 @@ type Backend struct {
 	fsmTrusted bool
 	// readTerm is the term in which this node, as leader, last committed
 	// a barrier for linearizable reads.
-	readTerm  atomic.Uint64
+	readTerm atomic.Uint64
 	// visible memoizes lastVisible for the index last asked about.
-	visible atomic.Pointer[visibleAt]
+	visible   atomic.Pointer[visibleAt]
 	logs      *countingLogs
 	wal       *wal.WAL
 	meta      *metadb.BoltMetaDB
