@@ -1,12 +1,20 @@
 package compat
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"strings"
 	"testing"
 
 	vaultapi "github.com/hashicorp/vault/api"
 
+	"github.com/cofferdev/coffer/internal/keywrap"
 	"github.com/cofferdev/coffer/internal/server/servertest"
 )
 
@@ -242,5 +250,68 @@ func BenchmarkTransitHTTP(b *testing.B) {
 	}{{"64B", small}, {"4KiB", large}, {"batch100", batch}} {
 		b.Run("encrypt/"+tc.name, func(b *testing.B) { benchTransitHTTP(b, "transit/encrypt/bench", tc.data) })
 		b.Run("decrypt/"+tc.name, func(b *testing.B) { benchTransitHTTP(b, "transit/decrypt/bench", tc.data) })
+	}
+}
+
+// TestTransitImport: Vault's BYOK layout over HTTP: the wrapping key is
+// RSA-4096, the ciphertext is the 512-byte RSA-OAEP(SHA-256) wrapped
+// AES key then the RFC 5649 wrapped key; the imported key then encrypts
+// as that key does outside.
+func TestTransitImport(t *testing.T) {
+	in := startTransit(t)
+	lg := in.Client.Logical()
+	s, err := lg.Read("transit/wrapping_key")
+	if err != nil || s == nil {
+		t.Fatalf("wrapping_key = %v, %v", s, err)
+	}
+	block, _ := pem.Decode([]byte(s.Data["public_key"].(string)))
+	if block == nil {
+		t.Fatal("wrapping_key is not PEM")
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPub, ok := pub.(*rsa.PublicKey)
+	if !ok || rsaPub.N.BitLen() != 4096 {
+		t.Fatalf("wrapping key = %T; want RSA-4096", pub)
+	}
+	target, ephemeral := make([]byte, 32), make([]byte, 32)
+	rand.Read(target)
+	rand.Read(ephemeral)
+	wrappedAES, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, rsaPub, ephemeral, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrappedKey, err := keywrap.Wrap(ephemeral, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wrappedAES) != 512 {
+		t.Fatalf("wrapped AES key is %d bytes", len(wrappedAES))
+	}
+	ct := base64.StdEncoding.EncodeToString(append(wrappedAES, wrappedKey...))
+	if _, err := lg.Write("transit/keys/byok/import", map[string]any{"ciphertext": ct, "hash_function": "SHA256"}); err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	if _, err := lg.Write("transit/keys/byok/import", map[string]any{"ciphertext": ct}); !isStatus(err, 400) {
+		t.Fatalf("second import: %v; want 400", err)
+	}
+	enc, err := lg.Write("transit/encrypt/byok", map[string]any{"plaintext": b64s("byok plaintext")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(enc.Data["ciphertext"].(string), "vault:v1:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	aesBlock, _ := aes.NewCipher(target)
+	gcm, _ := cipher.NewGCM(aesBlock)
+	if plain, err := gcm.Open(nil, body[:12], body[12:], nil); err != nil || string(plain) != "byok plaintext" {
+		t.Fatalf("the ciphertext does not open with the imported key: %q, %v", plain, err)
+	}
+	key, err := lg.Read("transit/keys/byok")
+	if err != nil || key.Data["imported_key"] != true {
+		t.Fatalf("key = %v, %v", key, err)
 	}
 }

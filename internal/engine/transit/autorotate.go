@@ -64,7 +64,7 @@ func (b *Backend) rotateIfDue(ctx context.Context, name string) (bool, error) {
 // rotationDue reports whether p's latest version is at least
 // auto_rotate_period old.
 func rotationDue(p *policy, now time.Time) bool {
-	if p.AutoRotatePeriod <= 0 {
+	if p.AutoRotatePeriod <= 0 || (p.Imported && !p.AllowImportedKeyRotation) {
 		return false
 	}
 	latest, ok := p.Keys[p.LatestVersion]

@@ -1,9 +1,13 @@
 package transit
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/x509"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
 )
@@ -76,6 +80,33 @@ func FuzzDecodeBatch(f *testing.F) {
 					t.Fatalf("decode %q: field %q has type %T", s, name, v)
 				}
 			}
+		}
+	})
+}
+
+// FuzzImportedVersion: any imported key material, for any key type, is
+// either refused with an invalid-request error or becomes a usable version.
+func FuzzImportedVersion(f *testing.F) {
+	ed := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{1}, 32))
+	der, err := x509.MarshalPKCS8PrivateKey(ed)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint8(0), make([]byte, 32))
+	f.Add(uint8(2), der)
+	f.Add(uint8(3), der[:len(der)-1])
+	types := []keyType{typeAES256, typeChaCha20, typeEd25519, typeECDSAP256, typeRSA2048, typeRSA4096}
+	f.Fuzz(func(t *testing.T, which uint8, material []byte) {
+		typ := types[int(which)%len(types)]
+		k, err := importedVersion(typ, bytes.Clone(material), time.Unix(0, 0))
+		if err != nil {
+			if logical.KindOf(err) != logical.KindInvalidRequest {
+				t.Fatalf("%s: refused with %v; want an invalid request", typ, err)
+			}
+			return
+		}
+		if err := k.prepare(typ); err != nil || (!typ.symmetric() && k.signer == nil) {
+			t.Fatalf("%s: imported version does not prepare: %v", typ, err)
 		}
 	})
 }

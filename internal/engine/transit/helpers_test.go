@@ -35,7 +35,7 @@ func (e *env) open(interval time.Duration) *Backend {
 	e.t.Helper()
 	b, err := New(context.Background(), &logical.BackendConfig{
 		Storage: e.s, Logger: slog.New(slog.NewTextHandler(e.logs, nil)), MountPath: "transit/",
-	}, Options{Now: e.clock.Now, RotateCheckInterval: interval})
+	}, Options{Now: e.clock.Now, RotateCheckInterval: interval, WrappingKeyBits: 2048})
 	if err != nil {
 		e.t.Fatal(err)
 	}

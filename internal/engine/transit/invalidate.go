@@ -13,14 +13,14 @@ var _ logical.Invalidator = (*Backend)(nil)
 // the mount's storage view, "policy/<name>") after another node wrote or
 // deleted it, so the next request loads the key from storage: a rotation,
 // a config change (min_decryption_version, deletion_allowed, ...) or a
-// deletion on the active node takes effect here. "config/cache" is read
-// from storage on every request and drops nothing; any other key empties
-// the whole cache.
+// deletion on the active node takes effect here. "config/cache" and the
+// wrapping key are read from storage on every use and drop nothing; any
+// other key empties the whole cache.
 func (b *Backend) Invalidate(_ context.Context, key string) {
 	switch name, ok := strings.CutPrefix(key, policyPrefix); {
 	case ok && name != "":
 		b.store.invalidate(name)
-	case key == cacheConfigKey:
+	case key == cacheConfigKey, key == wrappingKeyKey:
 	default:
 		b.store.invalidateAll()
 	}

@@ -93,6 +93,9 @@ func applyConfig(p *policy, d *logical.FieldData) ([]string, error) {
 		if err := checkAutoRotate(v.(time.Duration)); err != nil {
 			return nil, err
 		}
+		if v.(time.Duration) > 0 && p.Imported && !p.AllowImportedKeyRotation {
+			return nil, logical.InvalidRequest("key %q was imported without allow_rotation: it cannot rotate automatically", p.Name)
+		}
 		p.AutoRotatePeriod = v.(time.Duration)
 	}
 	return warnings, nil

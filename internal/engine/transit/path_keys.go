@@ -100,26 +100,38 @@ type keyOptions struct {
 
 // newPolicy validates opts and generates version 1.
 func newPolicy(name string, o keyOptions, now time.Time) (*policy, error) {
-	switch {
-	case o.convergent && !o.typ.symmetric():
-		return nil, logical.InvalidRequest("convergent encryption not supported for keys of type %s", o.typ)
-	case o.convergent && !o.derived:
-		return nil, logical.InvalidRequest("convergent encryption requires derivation to be enabled, so context is required")
-	case o.derived && !o.typ.supportsDerivation():
-		return nil, logical.InvalidRequest("key derivation not supported for key type %s", o.typ)
-	}
-	if err := checkAutoRotate(o.autoRotatePeriod); err != nil {
+	if err := o.check(); err != nil {
 		return nil, err
 	}
+	k, err := newKeyVersion(o.typ, now)
+	if err != nil {
+		return nil, err
+	}
+	return policyWith(name, o, k), nil
+}
+
+// policyWith is a key of options o (checked) whose version 1 is first.
+func policyWith(name string, o keyOptions, first *keyVersion) *policy {
 	p := &policy{
 		Name: name, Type: o.typ, Derived: o.derived, ConvergentEncryption: o.convergent,
 		Exportable: o.exportable, AllowPlaintextBackup: o.backup,
 		AutoRotatePeriod: o.autoRotatePeriod, Keys: map[int]*keyVersion{},
 	}
-	if err := p.rotate(now); err != nil {
-		return nil, err
+	p.addVersion(first)
+	return p
+}
+
+// check refuses option combinations the key type does not support.
+func (o keyOptions) check() error {
+	switch {
+	case o.convergent && !o.typ.symmetric():
+		return logical.InvalidRequest("convergent encryption not supported for keys of type %s", o.typ)
+	case o.convergent && !o.derived:
+		return logical.InvalidRequest("convergent encryption requires derivation to be enabled, so context is required")
+	case o.derived && !o.typ.supportsDerivation():
+		return logical.InvalidRequest("key derivation not supported for key type %s", o.typ)
 	}
-	return p, nil
+	return checkAutoRotate(o.autoRotatePeriod)
 }
 
 func checkAutoRotate(d time.Duration) error {
@@ -258,7 +270,7 @@ func keyResponse(p *policy) *logical.Response {
 		"min_decryption_version": p.MinDecryptionVersion,
 		"min_encryption_version": p.MinEncryptionVersion,
 		"auto_rotate_period":     int64(p.AutoRotatePeriod / time.Second),
-		"imported_key":           false,
+		"imported_key":           p.Imported,
 		"supports_encryption":    p.Type.supportsEncryption(),
 		"supports_decryption":    p.Type.supportsEncryption(),
 		"supports_derivation":    p.Type.supportsDerivation(),
@@ -270,6 +282,9 @@ func keyResponse(p *policy) *logical.Response {
 		if p.ConvergentEncryption {
 			data["convergent_encryption_version"] = -1
 		}
+	}
+	if p.Imported {
+		data["imported_key_allow_rotation"] = p.AllowImportedKeyRotation
 	}
 	if !p.BackupTime.IsZero() {
 		data["backup_info"] = map[string]any{"time": p.BackupTime.Format(time.RFC3339Nano), "version": p.LatestVersion}

@@ -66,6 +66,12 @@ type policy struct {
 	AutoRotatePeriod     time.Duration       `json:"auto_rotate_period"`
 	Keys                 map[int]*keyVersion `json:"keys"`
 	BackupTime           time.Time           `json:"backup_time,omitzero"`
+	// Imported is set on a key created by import (BYOK); such a key
+	// rotates here only with AllowImportedKeyRotation, and takes more
+	// imported versions until it first does (RotatedHere).
+	Imported                 bool `json:"imported_key,omitempty"`
+	AllowImportedKeyRotation bool `json:"allow_imported_key_rotation,omitempty"`
+	RotatedHere              bool `json:"rotated_here,omitempty"`
 }
 
 // String implements fmt.Stringer so key material never reaches a log.
@@ -125,18 +131,30 @@ func (p *policy) decryptionVersion(ver int) error {
 	return nil
 }
 
-// rotate adds a new latest version created at now.
+// rotate adds a new latest version created at now. An imported key
+// rotates only if its import allowed it.
 func (p *policy) rotate(now time.Time) error {
+	if p.Imported && !p.AllowImportedKeyRotation {
+		return logical.InvalidRequest("key %q was imported without allow_rotation: it rotates only by importing a new version (import_version)", p.Name)
+	}
 	k, err := newKeyVersion(p.Type, now)
 	if err != nil {
 		return err
 	}
+	p.addVersion(k)
+	if p.Imported {
+		p.RotatedHere = true
+	}
+	return nil
+}
+
+// addVersion makes k the new latest version.
+func (p *policy) addVersion(k *keyVersion) {
 	p.LatestVersion++
 	p.Keys[p.LatestVersion] = k
 	if p.MinDecryptionVersion == 0 {
 		p.MinDecryptionVersion = 1
 	}
-	return nil
 }
 
 // newKeyVersion generates fresh key material of type t.

@@ -55,14 +55,19 @@ type Options struct {
 	// DefaultRotateCheckInterval, negative disables the ticker (tests call
 	// RotateDue directly).
 	RotateCheckInterval time.Duration
+	// WrappingKeyBits is the size of the RSA wrapping key for imports;
+	// zero means 4096, as in Vault (tests use less: 4096-bit keys are
+	// slow to generate).
+	WrappingKeyBits int
 }
 
 // Backend is the transit engine of one mount.
 type Backend struct {
 	*logical.Router
-	store  *keyStore
-	logger *slog.Logger
-	now    func() time.Time
+	store    *keyStore
+	logger   *slog.Logger
+	now      func() time.Time
+	wrapBits int
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -94,7 +99,10 @@ func New(_ context.Context, conf *logical.BackendConfig, opts Options) (*Backend
 	if now == nil {
 		now = time.Now
 	}
-	b := &Backend{store: newKeyStore(conf.Storage), logger: logger, now: now}
+	b := &Backend{store: newKeyStore(conf.Storage), logger: logger, now: now, wrapBits: opts.WrappingKeyBits}
+	if b.wrapBits == 0 {
+		b.wrapBits = wrappingKeyBits
+	}
 	b.Router = logical.NewRouter(b.paths()...)
 	interval := opts.RotateCheckInterval
 	if interval == 0 {
@@ -121,6 +129,7 @@ func (b *Backend) Cleanup(context.Context) {
 func (b *Backend) paths() []*logical.Path {
 	var out []*logical.Path
 	out = append(out, b.keysPaths()...)
+	out = append(out, b.importPaths()...)
 	out = append(out, b.encryptPaths()...)
 	out = append(out, b.datakeyPath())
 	out = append(out, b.hmacPaths()...)
