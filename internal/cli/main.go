@@ -86,6 +86,7 @@ and COFFER_FORMAT, falling back to their VAULT_ equivalents.`,
 		a.secretsCommand(),
 		a.authCommand(),
 		a.auditCommand(),
+		a.transitCommand(),
 	)
 	root.AddCommand(a.genericCommands()...)
 	root.AddCommand(a.benchCommand())
