@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -117,9 +116,8 @@ func readKeyMaterial(arg string) ([]byte, error) {
 	return material, nil
 }
 
-// wrapForTransit wraps material for the PEM wrapping key: a fresh 32-byte
-// AES key under RSA-OAEP (SHA-256), then the material under that key
-// (RFC 5649), base64 of both, as transit's import expects.
+// wrapForTransit wraps material for the PEM wrapping key, as transit's
+// import expects (keywrap.ForImport, RSA-OAEP with SHA-256), in base64.
 func wrapForTransit(pemText string, material []byte) (string, error) {
 	block, _ := pem.Decode([]byte(pemText))
 	if block == nil {
@@ -130,16 +128,9 @@ func wrapForTransit(pemText string, material []byte) (string, error) {
 	if err != nil || !ok {
 		return "", errors.New("the server's wrapping key is not an RSA public key")
 	}
-	ephemeral := make([]byte, 32)
-	defer clear(ephemeral)
-	rand.Read(ephemeral)
-	wrappedAES, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, rsaPub, ephemeral, nil)
+	ct, err := keywrap.ForImport(rsaPub, sha256.New, material)
 	if err != nil {
-		return "", fmt.Errorf("wrapping the ephemeral key: %w", err)
+		return "", err
 	}
-	wrapped, err := keywrap.Wrap(ephemeral, material)
-	if err != nil {
-		return "", fmt.Errorf("wrapping the key: %w", err)
-	}
-	return base64.StdEncoding.EncodeToString(append(wrappedAES, wrapped...)), nil
+	return base64.StdEncoding.EncodeToString(ct), nil
 }

@@ -191,25 +191,49 @@ func TestStandbyCacheAcrossPromotion(t *testing.T) {
 	}
 }
 
+// putRaw writes v at the barrier key test/x through the active node,
+// without telling the standby.
+func (p *haPair) putRaw(v string) {
+	p.t.Helper()
+	if err := p.active.barrier.Put(context.Background(), &storage.Entry{Key: "test/x", Value: []byte(v)}); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// getRaw reads test/x through c's barrier (its cache, then storage).
+func (p *haPair) getRaw(c *Core) string {
+	p.t.Helper()
+	e, err := c.barrier.Get(context.Background(), "test/x")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return string(e.Value)
+}
+
+// promote makes the standby the active node in term.
+func (p *haPair) promote(term uint64) {
+	p.t.Helper()
+	p.sbHA.set(true, term)
+	p.standby.LeadershipChanged(true)
+	p.standby.reconcileRole(context.Background())
+	if !p.standby.Active() {
+		p.t.Fatal("the promoted node is not active")
+	}
+}
+
 // TestStandbyCacheWhileRoleChangeWaits: a write applied while a role
 // change waits for in-flight requests (so the apply hook cannot take the
 // state lock) is invisible to none of those requests' reads.
 func TestStandbyCacheWhileRoleChangeWaits(t *testing.T) {
 	p := newHAPair(t)
-	ctx := context.Background()
-	put := func(v string) {
-		if err := p.active.barrier.Put(ctx, &storage.Entry{Key: "test/x", Value: []byte(v)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	put("old")
-	p.deliver()
-	if e, err := p.standby.barrier.Get(ctx, "test/x"); err != nil || string(e.Value) != "old" {
-		t.Fatalf("standby get = %v, %v", e, err)
-	}
-	put("new")
-	// An in-flight request holds the state; a role change waits for it.
 	c := p.standby
+	p.putRaw("old")
+	p.deliver()
+	if got := p.getRaw(c); got != "old" {
+		t.Fatalf("standby read %q", got)
+	}
+	p.putRaw("new")
+	// An in-flight request holds the state; a role change waits for it.
 	c.stateLock.RLock()
 	locked := make(chan struct{})
 	var hadState bool
@@ -223,14 +247,14 @@ func TestStandbyCacheWhileRoleChangeWaits(t *testing.T) {
 		c.stateLock.RUnlock()
 	}
 	p.deliver()
-	e, err := c.barrier.Get(ctx, "test/x")
+	got := p.getRaw(c)
 	c.stateLock.RUnlock()
 	<-locked
 	if !hadState {
 		t.Fatal("the standby state went away")
 	}
-	if err != nil || string(e.Value) != "new" {
-		t.Fatalf("the in-flight request read %q, %v after the write was applied; want new", e.Value, err)
+	if got != "new" {
+		t.Fatalf("the in-flight request read %q after the write was applied; want new", got)
 	}
 }
 
@@ -239,29 +263,18 @@ func TestStandbyCacheWhileRoleChangeWaits(t *testing.T) {
 // reads must see them.
 func TestDeposedActiveCache(t *testing.T) {
 	p := newHAPair(t)
-	ctx := context.Background()
-	// The standby plays the deposed leader: make it active first.
-	p.sbHA.set(true, 2)
-	p.standby.LeadershipChanged(true)
-	p.standby.reconcileRole(ctx)
-	if !p.standby.Active() {
-		t.Fatal("not active")
-	}
-	if err := p.active.barrier.Put(ctx, &storage.Entry{Key: "test/x", Value: []byte("old")}); err != nil {
-		t.Fatal(err)
-	}
+	p.promote(2) // the standby plays the deposed leader
+	p.putRaw("old")
 	p.deliver()
-	if e, err := p.standby.barrier.Get(ctx, "test/x"); err != nil || string(e.Value) != "old" {
-		t.Fatalf("get = %v, %v", e, err)
+	if got := p.getRaw(p.standby); got != "old" {
+		t.Fatalf("read %q", got)
 	}
 	// Raft steps down and follows a new leader; the core has not heard.
 	p.sbHA.set(false, 3)
-	if err := p.active.barrier.Put(ctx, &storage.Entry{Key: "test/x", Value: []byte("new")}); err != nil {
-		t.Fatal(err)
-	}
+	p.putRaw("new")
 	p.deliver()
-	if e, err := p.standby.barrier.Get(ctx, "test/x"); err != nil || string(e.Value) != "new" {
-		t.Fatalf("the deposed node read %q, %v after applying the new leader's write; want new", e.Value, err)
+	if got := p.getRaw(p.standby); got != "new" {
+		t.Fatalf("the deposed node read %q after applying the new leader's write; want new", got)
 	}
 }
 
@@ -271,36 +284,20 @@ func TestDeposedActiveCache(t *testing.T) {
 // and the next reconcile rebuilds the state.
 func TestActiveStateOutlivesItsTerm(t *testing.T) {
 	p := newHAPair(t)
-	ctx := context.Background()
 	c := p.standby
-	p.sbHA.set(true, 2)
-	c.LeadershipChanged(true)
-	c.reconcileRole(ctx)
-	put := func(v string) {
-		t.Helper()
-		if err := p.active.barrier.Put(ctx, &storage.Entry{Key: "test/x", Value: []byte(v)}); err != nil {
-			t.Fatal(err)
-		}
-		p.deliver()
-	}
-	get := func() string {
-		t.Helper()
-		e, err := c.barrier.Get(ctx, "test/x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(e.Value)
-	}
-	put("old")
-	if got := get(); got != "old" {
-		t.Fatalf("get = %q", got)
+	p.promote(2)
+	p.putRaw("old")
+	p.deliver()
+	if got := p.getRaw(c); got != "old" {
+		t.Fatalf("read %q", got)
 	}
 	p.sbHA.set(true, 4) // lost term 2, leads again in term 4
-	put("new")          // term 3's leader's write, applied now
-	if got := get(); got != "new" {
+	p.putRaw("new")     // term 3's leader's write, applied now
+	p.deliver()
+	if got := p.getRaw(c); got != "new" {
 		t.Fatalf("read %q after applying a write of another term; want new", got)
 	}
-	c.reconcileRole(ctx)
+	c.reconcileRole(context.Background())
 	c.stateLock.RLock()
 	term, active := c.unsealed.term, c.unsealed.active
 	c.stateLock.RUnlock()
@@ -313,21 +310,15 @@ func TestActiveStateOutlivesItsTerm(t *testing.T) {
 // value it cached before readers can see the restored index.
 func TestRestoreDropsCache(t *testing.T) {
 	p := newHAPair(t)
-	ctx := context.Background()
-	put := func(v string) {
-		if err := p.active.barrier.Put(ctx, &storage.Entry{Key: "test/x", Value: []byte(v)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	put("old")
+	p.putRaw("old")
 	p.deliver()
-	if e, err := p.standby.barrier.Get(ctx, "test/x"); err != nil || string(e.Value) != "old" {
-		t.Fatalf("get = %v, %v", e, err)
+	if got := p.getRaw(p.standby); got != "old" {
+		t.Fatalf("read %q", got)
 	}
-	put("new")
+	p.putRaw("new")
 	p.log.take()
 	p.standby.InvalidateAll()
-	if e, err := p.standby.barrier.Get(ctx, "test/x"); err != nil || string(e.Value) != "new" {
-		t.Fatalf("read %q, %v after a restore; want new", e.Value, err)
+	if got := p.getRaw(p.standby); got != "new" {
+		t.Fatalf("read %q after a restore; want new", got)
 	}
 }

@@ -1,12 +1,16 @@
-// Package keywrap implements AES key wrap with padding (RFC 5649), which
-// transit key imports use to carry key material under an ephemeral AES key.
+// Package keywrap implements AES key wrap with padding (RFC 5649) and the
+// envelope transit key imports are sent in, built on it.
 package keywrap
 
 import (
 	"crypto/aes"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash"
 )
 
 // icv is RFC 5649's alternative initial value prefix.
@@ -105,4 +109,22 @@ func Unwrap(kek, wrapped []byte) ([]byte, error) {
 		return nil, ErrUnwrap
 	}
 	return padded[:mli], nil
+}
+
+// ForImport builds the ciphertext a transit key import takes (Vault's
+// BYOK format): a fresh 32-byte AES key wrapped for pub with RSA-OAEP
+// (newHash), followed by material wrapped with that AES key.
+func ForImport(pub *rsa.PublicKey, newHash func() hash.Hash, material []byte) ([]byte, error) {
+	ephemeral := make([]byte, 32)
+	defer clear(ephemeral)
+	rand.Read(ephemeral)
+	wrappedKey, err := rsa.EncryptOAEP(newHash(), rand.Reader, pub, ephemeral, nil)
+	if err != nil {
+		return nil, fmt.Errorf("keywrap: wrap the ephemeral key: %w", err)
+	}
+	wrapped, err := Wrap(ephemeral, material)
+	if err != nil {
+		return nil, err
+	}
+	return append(wrappedKey, wrapped...), nil
 }
