@@ -39,7 +39,7 @@ wrapped form leaves this machine.`,
 }
 
 func (a *app) transitImportCommand(verb, short, long, example string) *cobra.Command {
-	endpoint := map[string]string{"import": "import", "import-version": "import_version"}[verb]
+	endpoint := strings.ReplaceAll(verb, "-", "_") // import, import_version
 	return &cobra.Command{
 		Use:     verb + " PATH KEY [K=V...]",
 		Short:   short,

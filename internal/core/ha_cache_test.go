@@ -177,15 +177,10 @@ func TestStandbyCacheAcrossPromotion(t *testing.T) {
 	}
 	p.write("v2") // committed, not yet applied on the standby
 	p.activeHA.set(false, 2)
-	p.sbHA.set(true, 2)
 	p.sbHA.mu.Lock()
 	p.sbHA.onRead = p.deliver
 	p.sbHA.mu.Unlock()
-	p.standby.LeadershipChanged(true)
-	p.standby.reconcileRole(context.Background())
-	if !p.standby.Active() {
-		t.Fatal("the promoted node is not active")
-	}
+	p.promote(2)
 	if got := p.read(p.standby); got != "v2" {
 		t.Fatalf("the new active node read %q; want v2, which it applied while becoming active", got)
 	}

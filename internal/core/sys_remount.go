@@ -159,9 +159,10 @@ func (c *Core) remount(ctx context.Context, st *unsealedState, src *MountEntry, 
 	if err := st.leases.RevokePrefix(ctx, src.Path, false); err != nil {
 		return fmt.Errorf("revoke the leases of %s: %w", src.Path, err)
 	}
-	moved := &MountEntry{Table: src.Table, Path: to, Type: src.Type, Description: src.Description,
-		UUID: src.UUID, Accessor: src.Accessor, Options: maps.Clone(src.Options), Local: src.Local,
-		SealWrap: src.SealWrap, Config: src.Config}
+	// Everything stored moves along; instantiate gives it its own backend.
+	e := *src
+	moved := &e
+	moved.Path, moved.Options = to, maps.Clone(src.Options)
 	if err := c.instantiate(ctx, st, moved); err != nil {
 		return err
 	}
