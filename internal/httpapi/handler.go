@@ -100,9 +100,16 @@ func New(c *core.Core, opts Options) *Handler {
 	return h
 }
 
-// ServeHTTP implements http.Handler.
+// ServeHTTP implements http.Handler. Its own frame is kept small, so the
+// stack is grown once, by growStack, rather than first for a larger frame
+// here and then again (stack.go).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = growStack(0)
+	h.serve(w, r)
+}
+
+// serve is ServeHTTP on a grown stack.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if h.maxDur > 0 {
 		ctx, cancel := withLazyDeadline(r.Context(), h.maxDur)
