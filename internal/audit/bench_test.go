@@ -24,3 +24,34 @@ func BenchmarkBrokerLog(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkFileDestWrite appends 1 300-byte lines (a kv-read's pair of
+// entries) to a file, with the sink's writeback rounds and without them
+// (chunk too large to start one). Its point shows after gigabytes, not
+// seconds: run it with -benchtime=2000000x (2.6 GB per case; see
+// BENCHMARKS.md, "Audit writes and the page cache").
+func BenchmarkFileDestWrite(b *testing.B) {
+	line := append(make([]byte, 1299), '\n')
+	for _, c := range []struct {
+		name  string
+		chunk int64
+	}{{"writeback", writebackChunk}, {"kernel-only", 1 << 62}} {
+		b.Run(c.name, func(b *testing.B) {
+			d := &fileDest{path: filepath.Join(b.TempDir(), "a.log"), mode: 0o600}
+			if _, _, err := d.open(); err != nil {
+				b.Fatal(err)
+			}
+			defer d.close()
+			d.wb.chunk = c.chunk
+			b.SetBytes(int64(len(line)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := d.write(line); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			d.wb.wait()
+		})
+	}
+}

@@ -15,6 +15,10 @@ type fileDest struct {
 	mode os.FileMode
 	f    *os.File
 	size int64
+	// wb moves what was written to disk and out of the page cache, for a
+	// regular file (regular).
+	wb      writeback
+	regular bool
 }
 
 func (d *fileDest) open() ([]byte, bool, error) {
@@ -33,6 +37,8 @@ func (d *fileDest) open() ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("read the tail of %s: %w", d.path, err)
 	}
 	d.f, d.size = f, info.Size()
+	d.regular = info.Mode().IsRegular()
+	d.wb.reset(d.size)
 	if partial {
 		// A crash cut the last line. Keep it (it is evidence) and start the
 		// next line on its own; verify reports the cut line.
@@ -81,6 +87,9 @@ func (d *fileDest) write(p []byte) error {
 		return fmt.Errorf("write %s: %w", d.path, err)
 	}
 	d.size += int64(n)
+	if d.regular {
+		d.wb.wrote(d.f, d.size)
+	}
 	return nil
 }
 
