@@ -9,7 +9,7 @@ PKGS        := ./...
 TEST_FLAGS  ?= -race -count=1 -timeout 20m
 FUZZTIME    ?= 15s
 
-.PHONY: all build deps test lint vet fmt-check staticcheck unit fuzz bench bench-go bench-load bench-leases bench-cluster clean
+.PHONY: all build deps test lint vet fmt-check staticcheck unit fuzz bench bench-go bench-load bench-leases bench-audit bench-cluster clean
 
 all: build
 
@@ -91,6 +91,13 @@ bench-load: build
 ## scripts/bench-lease-expiry.sh for the method and its other knobs.
 bench-leases: build
 	@scripts/bench-lease-expiry.sh
+
+## bench-audit: issue 3's measurement: kv-read on two servers at once, one
+## without audit sinks and one with a file sink, benched in alternation for
+## ROUNDS (10) rounds; prints each round's cost and the medians; see
+## scripts/bench-audit-ab.sh for the method and its knobs.
+bench-audit: build
+	@scripts/bench-audit-ab.sh
 
 ## bench-cluster: issue 4's read benchmark: kv-read on one raft node, then on
 ## a 3-node cluster's active node, a standby (consistent and stale reads) and
