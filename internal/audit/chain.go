@@ -62,6 +62,24 @@ func (c *chain) lineInto(buf []byte) []byte {
 	return buf[start:]
 }
 
+// appendLines builds p's one or two entries into lines in place, appends
+// them to out with their newlines, and advances c past them.
+func (c *chain) appendLines(out []byte, p *pending, now time.Time) []byte {
+	first := p.buf
+	if p.split > 0 {
+		first = p.buf[:p.split]
+	}
+	line := c.lineInto(first)
+	c.commit(line, false, now)
+	out = append(append(out, line...), '\n')
+	if p.split > 0 {
+		line = c.lineInto(p.buf[p.split:])
+		c.commit(line, false, now)
+		out = append(append(out, line...), '\n')
+	}
+	return out
+}
+
 // commit advances the chain past a line that was written.
 func (c *chain) commit(line []byte, checkpoint bool, now time.Time) {
 	c.seq++
