@@ -109,6 +109,6 @@ done
 col() { printf '%s\n' "${results[@]}" | awk -v c="$1" '{print $c}' | median; }
 m_a=$(col 1) m_b=$(col 2)
 echo "median of the per-round costs: $(col 3)%"
-echo "median req/s: A $m_a, B $m_b: cost $(echo "scale=2; (1 - $m_b / $m_a) * 100" | bc)%"
+echo "median req/s: A $m_a, B $m_b: cost $(echo "scale=4; (1 - $m_b / $m_a) * 100" | bc)%"
 echo "median server µs per read: A $(col 4), B $(col 5)"
 echo "median p50 ms: A $(col 6), B $(col 7); median p99 ms: A $(col 8), B $(col 9)"
