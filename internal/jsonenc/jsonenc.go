@@ -12,6 +12,18 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// plain marks the bytes AppendString copies as they are: printable ASCII
+// other than ", \, <, > and &. One load per byte instead of six compares.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	for _, c := range `"\<>&` {
+		t[c] = false
+	}
+	return t
+}()
+
 // AppendString appends s as a JSON string, escaped as encoding/json escapes
 // it (including <, > and & and U+2028/U+2029); invalid UTF-8 becomes U+FFFD.
 func AppendString(b []byte, s string) []byte {
@@ -19,11 +31,11 @@ func AppendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plain[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':

@@ -99,3 +99,17 @@ func FuzzAppendValue(f *testing.F) {
 		marshalMatches(t, string(in))
 	})
 }
+
+// BenchmarkAppendString: the strings of a KV read's response and audit
+// entries (paths, timestamps, HMACs), all plain ASCII.
+func BenchmarkAppendString(b *testing.B) {
+	ss := []string{"bench-kv-d2d9f33a/data/key-0", "2026-11-24T21:06:47.709579323Z",
+		"hmac-sha256:691b7e054ca24e6ac562fb1dec9bd2b90717489966c508f1e62f0b2240a16b50", "read", "value"}
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range ss {
+			buf = AppendString(buf[:0], s)
+		}
+	}
+}
