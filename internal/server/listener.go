@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cofferdev/coffer/internal/config"
+	"github.com/cofferdev/coffer/internal/netbatch"
 	"github.com/cofferdev/coffer/internal/tlsprofile"
 )
 
@@ -107,7 +108,9 @@ func startListener(lc config.Listener, apiAddr string, h http.Handler, logger *s
 			return nil, fmt.Errorf("server: listener %s: %w", lc.Address, err)
 		}
 		l.srv.TLSConfig = tc
-		ln = tls.NewListener(ln, tc)
+		// HTTP/2 connections batch their writes (see internal/netbatch).
+		l.srv.ConnState = netbatch.ConnState
+		ln = tls.NewListener(netbatch.Listener{Listener: ln}, tc)
 	}
 	go serve(l.srv, ln, errc)
 	if lc.RedirectAddress != "" {
