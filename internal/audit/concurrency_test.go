@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"os"
@@ -74,6 +75,21 @@ func (d *flakyDest) write(p []byte) error {
 	return d.dest.write(p)
 }
 
+// flakyFileBroker is an unlocked broker with one file sink at path whose
+// writes go through a flakyDest.
+func flakyFileBroker(t *testing.T, path string) (*Broker, *sink, *flakyDest, ed25519.PublicKey) {
+	t.Helper()
+	b := newTestBroker(t, fileSink(path, 1000))
+	s := b.sinks[0]
+	d := &flakyDest{dest: s.dest}
+	s.dest = d
+	keys, pub := testKeys("file")
+	if err := b.Unlock(keys); err != nil {
+		t.Fatal(err)
+	}
+	return b, s, d, pub
+}
+
 // queueBehindLock holds s's lock while n goroutines log entries first,
 // first+1, ... (every third as a request and response pair), waits until
 // all n are queued, then lets them go and returns their errors.
@@ -116,14 +132,7 @@ func queueBehindLock(t *testing.T, b *Broker, s *sink, first, n int) []error {
 // the last line written.
 func TestGroupCommit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.log")
-	b := newTestBroker(t, fileSink(path, 1000))
-	s := b.sinks[0]
-	d := &flakyDest{dest: s.dest}
-	s.dest = d
-	keys, pub := testKeys("file")
-	if err := b.Unlock(keys); err != nil {
-		t.Fatal(err)
-	}
+	b, s, d, pub := flakyFileBroker(t, path)
 	const n = 12
 	before, seq := d.writes, s.chain.seq
 	for i, err := range queueBehindLock(t, b, s, 0, n) {
@@ -151,13 +160,7 @@ func TestGroupCommit(t *testing.T) {
 	if err := b.Log(sampleEntry(200)); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := closeAndRead(t, b, path)
 	if _, err := VerifyBytes(VerifyOptions{PublicKey: pub}, "audit.log", data); err != nil {
 		t.Fatalf("log does not verify: %v", err)
 	}
@@ -184,14 +187,7 @@ func TestGroupCommit(t *testing.T) {
 func TestGroupCommitGathersReadyRequests(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	path := filepath.Join(t.TempDir(), "audit.log")
-	b := newTestBroker(t, fileSink(path, 1000))
-	s := b.sinks[0]
-	d := &flakyDest{dest: s.dest}
-	s.dest = d
-	keys, pub := testKeys("file")
-	if err := b.Unlock(keys); err != nil {
-		t.Fatal(err)
-	}
+	b, _, d, pub := flakyFileBroker(t, path)
 	const n = 16
 	before := d.writes
 	errs := make([]error, n)
@@ -208,13 +204,7 @@ func TestGroupCommitGathersReadyRequests(t *testing.T) {
 	if w := d.writes - before; w > n/4 {
 		t.Fatalf("%d requests ready at once took %d writes; want at most %d", n, w, n/4)
 	}
-	if err := b.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := closeAndRead(t, b, path)
 	if _, err := VerifyBytes(VerifyOptions{PublicKey: pub}, "audit.log", data); err != nil {
 		t.Fatalf("log does not verify: %v", err)
 	}

@@ -71,6 +71,12 @@ func writeEntries(t testing.TB, every int, entries ...*Entry) ([]byte, ed25519.P
 			t.Fatal(err)
 		}
 	}
+	return closeAndRead(t, b, path), pub
+}
+
+// closeAndRead closes b and returns the bytes of its file sink at path.
+func closeAndRead(t testing.TB, b *Broker, path string) []byte {
+	t.Helper()
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +84,7 @@ func writeEntries(t testing.TB, every int, entries ...*Entry) ([]byte, ed25519.P
 	if err != nil {
 		t.Fatal(err)
 	}
-	return data, pub
+	return data
 }
 
 func splitLines(data []byte) [][]byte {

@@ -59,6 +59,15 @@ func tcpPair(t *testing.T) (*countingConn, net.Conn) {
 	return &countingConn{Conn: server}, client
 }
 
+// batchingPair is tcpPair with the server end wrapped and batching.
+func batchingPair(t *testing.T) (*Conn, *countingConn, net.Conn) {
+	t.Helper()
+	server, client := tcpPair(t)
+	c := New(server)
+	c.Batch()
+	return c, server, client
+}
+
 // chunks returns n distinct chunks of size bytes each, and all of them
 // joined.
 func chunks(n, size int) ([][]byte, []byte) {
@@ -92,6 +101,18 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// writeUntilError writes a byte at a time until a Write fails (a failed
+// flush shows in the Write after it), for up to 10 seconds.
+func writeUntilError(t *testing.T, c *Conn) error {
+	t.Helper()
+	var err error
+	waitFor(t, "a Write to fail", func() bool {
+		_, err = c.Write([]byte("x"))
+		return err != nil
+	})
+	return err
+}
+
 func TestDirectModeWritesThrough(t *testing.T) {
 	server, client := tcpPair(t)
 	c := New(server)
@@ -117,9 +138,7 @@ func TestDirectModeWritesThrough(t *testing.T) {
 // once the writing goroutine blocks.
 func TestBatchingJoinsWritesMadeTogether(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	server, client := tcpPair(t)
-	c := New(server)
-	c.Batch()
+	c, server, client := batchingPair(t)
 	parts, all := chunks(20, 300)
 	for _, p := range parts {
 		if n, err := c.Write(p); n != len(p) || err != nil {
@@ -188,21 +207,14 @@ func TestBatchingReturnsAFlushErrorFromLaterWrites(t *testing.T) {
 	if _, err := c.Write([]byte("first")); err != nil {
 		t.Fatalf("the first Write failed before any flush: %v", err)
 	}
-	var err error
-	waitFor(t, "a Write to fail", func() bool {
-		_, err = c.Write([]byte("x"))
-		return err != nil
-	})
-	if !errors.Is(err, boom) {
+	if err := writeUntilError(t, c); !errors.Is(err, boom) {
 		t.Fatalf("Write = %v; want the flush's error", err)
 	}
 }
 
 func TestCloseFlushesWhatIsBuffered(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	server, client := tcpPair(t)
-	c := New(server)
-	c.Batch()
+	c, _, client := batchingPair(t)
 	_, all := chunks(1, 5000)
 	if _, err := c.Write(all); err != nil {
 		t.Fatal(err)
@@ -226,9 +238,7 @@ func TestCloseFlushesWhatIsBuffered(t *testing.T) {
 // writes after it fail.
 func TestPastWriteDeadlineFlushesFirst(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	server, client := tcpPair(t)
-	c := New(server)
-	c.Batch()
+	c, _, client := batchingPair(t)
 	if _, err := c.Write([]byte("alert")); err != nil {
 		t.Fatal(err)
 	}
@@ -238,12 +248,7 @@ func TestPastWriteDeadlineFlushesFirst(t *testing.T) {
 	if got := readN(t, client, 5); string(got) != "alert" {
 		t.Fatalf("read %q; want the bytes written before the deadline", got)
 	}
-	var err error
-	waitFor(t, "a Write past the deadline to fail", func() bool {
-		_, err = c.Write([]byte("x"))
-		return err != nil
-	})
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
+	if err := writeUntilError(t, c); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("Write past the deadline = %v; want a deadline error", err)
 	}
 }
