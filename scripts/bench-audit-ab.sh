@@ -25,6 +25,8 @@
 #   checks that the set-up itself favours neither side.
 #   BIN_A, BIN_B (both BIN): the two servers' binaries, to compare two builds
 #   (say AUDIT_A=file BIN_A=/tmp/coffer-before); BIN is the bench client.
+#   WORKLOAD=kv-read: the `coffer bench` workload run against both (say
+#   transit-encrypt); "µs/read" below is then server CPU per request.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +40,7 @@ KEEP=${KEEP:-}
 AUDIT_A=${AUDIT_A:-off}
 AUDIT_B=${AUDIT_B:-file}
 BIN_A=${BIN_A:-$BIN}
+WORKLOAD=${WORKLOAD:-kv-read}
 BIN_B=${BIN_B:-$BIN}
 for b in "$BIN" "$BIN_A" "$BIN_B"; do
 	[ -x "$b" ] || { echo "bench-audit-ab: $b not built (make build)" >&2; exit 2; }
@@ -79,7 +82,7 @@ run() {
 	esac
 	t0=$(bench_cpu_ticks "$pid")
 	out=$(COFFER_ADDR=https://$addr COFFER_CACERT=$d/$side/cert.pem COFFER_TOKEN=$token \
-		"$BIN" bench -format=json -concurrency="$CONCURRENCY" -duration="$DURATION" -warmup="$WARMUP" kv-read 2>/dev/null)
+		"$BIN" bench -format=json -concurrency="$CONCURRENCY" -duration="$DURATION" -warmup="$WARMUP" "$WORKLOAD" 2>/dev/null)
 	t1=$(bench_cpu_ticks "$pid")
 	if [ "$(echo "$out" | jq '[.[].errors] | add')" != 0 ]; then
 		echo "bench-audit-ab: the $side server answered with errors: $out" >&2
@@ -95,7 +98,7 @@ run() {
 median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
 printf '%5s %10s %10s %8s %12s %12s\n' round "A req/s" "B req/s" cost "A µs/read" "B µs/read"
-echo "A: audit $AUDIT_A ($BIN_A), B: audit $AUDIT_B ($BIN_B); cost is 1 - B/A"
+echo "$WORKLOAD; A: audit $AUDIT_A ($BIN_A), B: audit $AUDIT_B ($BIN_B); cost is 1 - B/A"
 results=()
 for r in $(seq "$ROUNDS"); do
 	if [ $((r % 2)) -eq 1 ]; then a=$(run a); b=$(run b); else b=$(run b); a=$(run a); fi

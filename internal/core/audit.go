@@ -140,17 +140,19 @@ func (c *Core) auditResponse(req *logical.Request, mount string, te *token.Entry
 
 // A read's request entry can wait for its response entry, and both go to
 // each sink in one write: half the writes for the commonest request. That
-// holds only while the read changes nothing, because the request entry
+// holds only while the request changes nothing, because the request entry
 // must precede any effect of the request. So deferral is limited to
-// token-authenticated reads and lists on mounted engines and auth methods
-// (not the core's own system, token, identity and cubbyhole backends,
-// which change state other than through the request's storage view), of
-// tokens without a use limit (using one is a write), without response
-// wrapping (which writes a token), on paths a standby serves itself (whose
-// reads have no effect outside storage, by logical.StandbyDefault's
-// contract). A storage write through the request's view, or a lease the
-// response needs, writes the request entry first, on its own, and the
-// write fails if that does.
+// token-authenticated requests on mounted engines and auth methods (not the
+// core's own system, token, identity and cubbyhole backends, which change
+// state other than through the request's storage view), of tokens without
+// a use limit (using one is a write), without response wrapping (which
+// writes a token), that are either reads and lists on paths a standby
+// serves itself (whose reads have no effect outside storage, by
+// logical.StandbyDefault's contract) or any operation on a path that
+// chooses logical.StandbyLocal (no effect outside storage before the first
+// storage write, by its contract: transit's cryptography). A storage write
+// through the request's view, or a lease the response needs, writes the
+// request entry first, on its own, and the write fails if that does.
 
 // deferredAudit is the held-back request entry of one read.
 type deferredAudit struct {
@@ -219,10 +221,14 @@ func (v *auditedView) Transaction(ctx context.Context, ops []storage.TxnOp) erro
 // back, or nil when the request must be logged before it runs.
 func (c *Core) deferAudit(m *MountEntry, req, breq *logical.Request, te *token.Entry) *auditedView {
 	if !c.audit.Enabled() || te == nil || te.NumUses > 0 || req.WrapTTL > 0 || breq.Unauthenticated ||
-		!isRead(breq.Operation) || builtinTypes[m.Type] {
+		builtinTypes[m.Type] {
 		return nil
 	}
-	if sp, ok := m.backend.(logical.StandbyPather); ok && sp.StandbyMode(breq) != logical.StandbyDefault {
+	mode := logical.StandbyDefault
+	if sp, ok := m.backend.(logical.StandbyPather); ok {
+		mode = sp.StandbyMode(breq)
+	}
+	if mode != logical.StandbyLocal && (mode != logical.StandbyDefault || !isRead(breq.Operation)) {
 		return nil
 	}
 	return &auditedView{Backend: breq.Storage, d: deferredAudit{c: c, req: req, mount: m.Path, te: te, at: c.now()}}

@@ -57,11 +57,17 @@ func (w *auditWrites) count() int {
 
 // probeFactory builds an engine with a read that changes nothing (pure), a
 // read that writes storage (count: it counts its reads) and a plain read
-// of the counter (value). onWrite runs right after count's write.
+// of the counter (value). onWrite runs right after count's write. The
+// local-pure and local-count paths do the same for updates on paths that
+// choose logical.StandbyLocal (as transit's cryptography does), and
+// update-pure for an update on a path that does not.
 func probeFactory(onWrite func()) logical.Factory {
 	return func(ctx context.Context, cfg *logical.BackendConfig) (logical.Backend, error) {
 		read := func(h logical.Handler) map[logical.Operation]logical.Handler {
 			return map[logical.Operation]logical.Handler{logical.ReadOperation: h, logical.ListOperation: h}
+		}
+		update := func(h logical.Handler) map[logical.Operation]logical.Handler {
+			return map[logical.Operation]logical.Handler{logical.UpdateOperation: h}
 		}
 		value := func(ctx context.Context, req *logical.Request) (int, error) {
 			e, err := req.Storage.Get(ctx, "count")
@@ -73,21 +79,26 @@ func probeFactory(onWrite func()) logical.Factory {
 			}
 			return strconv.Atoi(string(e.Value))
 		}
+		pure := func(ctx context.Context, req *logical.Request, _ *logical.FieldData) (*logical.Response, error) {
+			return &logical.Response{Data: map[string]any{"secret": "s3cr3t-value"}}, nil
+		}
+		count := func(ctx context.Context, req *logical.Request, _ *logical.FieldData) (*logical.Response, error) {
+			n, err := value(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			if err := req.Storage.Put(ctx, &storage.Entry{Key: "count", Value: []byte(strconv.Itoa(n + 1))}); err != nil {
+				return nil, err
+			}
+			onWrite()
+			return &logical.Response{Data: map[string]any{"count": n + 1}}, nil
+		}
 		return logical.NewRouter(
-			&logical.Path{Pattern: "pure", Operations: read(func(ctx context.Context, req *logical.Request, _ *logical.FieldData) (*logical.Response, error) {
-				return &logical.Response{Data: map[string]any{"secret": "s3cr3t-value"}}, nil
-			})},
-			&logical.Path{Pattern: "count", Operations: read(func(ctx context.Context, req *logical.Request, _ *logical.FieldData) (*logical.Response, error) {
-				n, err := value(ctx, req)
-				if err != nil {
-					return nil, err
-				}
-				if err := req.Storage.Put(ctx, &storage.Entry{Key: "count", Value: []byte(strconv.Itoa(n + 1))}); err != nil {
-					return nil, err
-				}
-				onWrite()
-				return &logical.Response{Data: map[string]any{"count": n + 1}}, nil
-			})},
+			&logical.Path{Pattern: "pure", Operations: read(pure)},
+			&logical.Path{Pattern: "count", Operations: read(count)},
+			&logical.Path{Pattern: "local-pure", Operations: update(pure), Standby: logical.StandbyLocal},
+			&logical.Path{Pattern: "local-count", Operations: update(count), Standby: logical.StandbyLocal},
+			&logical.Path{Pattern: "update-pure", Operations: update(pure)},
 			&logical.Path{Pattern: "panic", Operations: read(func(context.Context, *logical.Request, *logical.FieldData) (*logical.Response, error) {
 				panic("probe: backend bug")
 			})},
@@ -99,10 +110,11 @@ func probeFactory(onWrite func()) logical.Factory {
 	}
 }
 
-// TestAuditHeldBackForReads checks that a read's request entry goes out
-// with its response entry in one write, but on its own and first as soon
-// as the read writes storage; and that a read whose held-back entry
-// cannot be written fails without its write happening.
+// TestAuditHeldBackForReads checks that a read's request entry (or that of
+// an update on a StandbyLocal path) goes out with its response entry in one
+// write, but on its own and first as soon as the request writes storage;
+// and that a request whose held-back entry cannot be written fails without
+// its write happening.
 func TestAuditHeldBackForReads(t *testing.T) {
 	rec := &auditWrites{}
 	broker, err := audit.NewBroker([]audit.SinkConfig{{Type: "stdout", Name: "stdout", HMACAccessor: true,
@@ -149,11 +161,19 @@ func TestAuditHeldBackForReads(t *testing.T) {
 	step("read of a token with uses", logical.ReadOperation, "probe/pure", limited, "request", "response")
 	step("write", logical.UpdateOperation, "auth/token/create", root, "request", "response")
 	step("read on a system path", logical.ReadOperation, "sys/mounts", root, "request", "response")
+	step("update on a StandbyLocal path", logical.UpdateOperation, "probe/local-pure", root, "request+response")
+	step("update on a StandbyLocal path, token with uses", logical.UpdateOperation, "probe/local-pure", limited, "request", "response")
+	step("update on a StandbyDefault path", logical.UpdateOperation, "probe/update-pure", root, "request", "response")
 
 	n := rec.count()
 	step("read that writes", logical.ReadOperation, "probe/count", root, "request", "response")
 	if wroteBefore != n+1 {
 		t.Errorf("the read's storage write happened after %d audit writes, want %d: its request entry first", wroteBefore-n, 1)
+	}
+	n = rec.count()
+	step("StandbyLocal update that writes", logical.UpdateOperation, "probe/local-count", root, "request", "response")
+	if wroteBefore != n+1 {
+		t.Errorf("the update's storage write happened after %d audit writes, want %d: its request entry first", wroteBefore-n, 1)
 	}
 	for _, w := range rec.since(0) {
 		if bytes.Contains(w, []byte("s3cr3t-value")) || bytes.Contains(w, []byte(root)) {
@@ -183,8 +203,14 @@ func TestAuditHeldBackForReads(t *testing.T) {
 	if _, err := do(t, c, logical.ReadOperation, "probe/pure", root, nil); logical.KindOf(err) != logical.KindInternal {
 		t.Fatalf("pure read with the audit sink failing: err = %v, want the audit failure", err)
 	}
+	if _, err := do(t, c, logical.UpdateOperation, "probe/local-count", root, nil); logical.KindOf(err) != logical.KindInternal {
+		t.Fatalf("StandbyLocal update that writes with the audit sink failing: err = %v, want the audit failure", err)
+	}
+	if resp, err := do(t, c, logical.UpdateOperation, "probe/local-pure", root, nil); logical.KindOf(err) != logical.KindInternal || resp != nil {
+		t.Fatalf("StandbyLocal update with the audit sink failing: resp = %v, err = %v, want no response and the audit failure", resp, err)
+	}
 	rec.setFailing(false)
-	if got := mustDo(t, c, logical.ReadOperation, "probe/value", root, nil).Data["count"]; got != 1 {
-		t.Fatalf("count = %v after one audited read and one refused, want 1", got)
+	if got := mustDo(t, c, logical.ReadOperation, "probe/value", root, nil).Data["count"]; got != 2 {
+		t.Fatalf("count = %v after two audited requests that count and two refused, want 2", got)
 	}
 }
