@@ -32,6 +32,26 @@ func newAEAD(t keyType, key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
+// cipherFor returns the AEAD of key, the material symmetricKey returned for
+// version k. Without derivation that is the version's own key: its AEAD is
+// built once and kept with the version, which is immutable (an AEAD is
+// safe for concurrent use). A derived key differs per context and gets a
+// new AEAD each time.
+func (p *policy) cipherFor(k *keyVersion, key []byte) (cipher.AEAD, error) {
+	if p.Derived {
+		return newAEAD(p.Type, key)
+	}
+	if a := k.aead.Load(); a != nil {
+		return *a, nil
+	}
+	a, err := newAEAD(p.Type, key)
+	if err != nil {
+		return nil, err
+	}
+	k.aead.Store(&a)
+	return a, nil
+}
+
 // deriveKey is Vault's hkdf_sha256 derivation: HKDF-SHA256 with the
 // version's key as secret, no salt and the caller's context as info.
 // HKDF output is prefix-consistent, so the first 32 bytes of a 64-byte
@@ -94,7 +114,7 @@ func (p *policy) encrypt(ver int, context, nonce, plaintext, aad []byte) (string
 	if err != nil {
 		return "", 0, err
 	}
-	aead, err := newAEAD(p.Type, key[:symmetricKeySize])
+	aead, err := p.cipherFor(k, key[:symmetricKeySize])
 	if err != nil {
 		return "", 0, fmt.Errorf("transit: build cipher: %w", err)
 	}
@@ -140,7 +160,7 @@ func (p *policy) decrypt(context, aad []byte, ciphertext string) ([]byte, int, e
 	if err != nil {
 		return nil, 0, err
 	}
-	aead, err := newAEAD(p.Type, key)
+	aead, err := p.cipherFor(k, key)
 	if err != nil {
 		return nil, 0, fmt.Errorf("transit: build cipher: %w", err)
 	}

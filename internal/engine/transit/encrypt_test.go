@@ -248,3 +248,28 @@ func TestAssociatedData(t *testing.T) {
 	e.fails("decrypt/k", map[string]any{"ciphertext": ct, "associated_data": b64("row-43")}, "message authentication failed")
 	e.fails("encrypt/r", map[string]any{"plaintext": b64("x"), "associated_data": b64("a")}, "associated data not supported")
 }
+
+// TestEachVersionKeepsItsOwnCipher checks that the cipher a version keeps
+// after its first use is that version's: after a rotation, new ciphertexts
+// use version 2, both versions decrypt their own, and a version-2
+// ciphertext relabelled as version 1 fails authentication.
+func TestEachVersionKeepsItsOwnCipher(t *testing.T) {
+	e := newEnv(t)
+	e.write("keys/k", nil)
+	v1 := e.encrypt("k", "one", nil)
+	if again := e.encrypt("k", "one again", nil); !strings.HasPrefix(again, "vault:v1:") || e.decrypt("k", again, nil) != "one again" {
+		t.Fatalf("second encrypt with version 1: %q", again)
+	}
+	e.write("keys/k/rotate", nil)
+	v2 := e.encrypt("k", "two", nil)
+	if !strings.HasPrefix(v2, "vault:v2:") {
+		t.Fatalf("after rotate: %q, want version 2", v2)
+	}
+	if got := e.decrypt("k", v1, nil); got != "one" {
+		t.Fatalf("version 1 decrypts to %q", got)
+	}
+	if got := e.decrypt("k", v2, nil); got != "two" {
+		t.Fatalf("version 2 decrypts to %q", got)
+	}
+	e.fails("decrypt/k", map[string]any{"ciphertext": "vault:v1:" + strings.TrimPrefix(v2, "vault:v2:")}, "message authentication failed")
+}

@@ -2,6 +2,7 @@ package transit
 
 import (
 	"crypto"
+	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -12,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
@@ -41,6 +43,9 @@ type keyVersion struct {
 	// signer is the parsed private key of asymmetric versions, set by
 	// prepare and never serialised.
 	signer crypto.Signer
+	// aead is the cipher of a symmetric version's own key, built on first
+	// use by policy.cipherFor and never serialised.
+	aead atomic.Pointer[cipher.AEAD]
 }
 
 // String implements fmt.Stringer so key material never reaches a log.
