@@ -140,6 +140,15 @@ func DecodeJSONObject(body []byte) (map[string]any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
 	}
+	if m, ok := decodePlainObject(body); ok {
+		return m, nil
+	}
+	return decodeJSONObjectStd(body)
+}
+
+// decodeJSONObjectStd is DecodeJSONObject by encoding/json, for the bodies
+// decodePlainObject leaves to it (jsonbody.go).
+func decodeJSONObjectStd(body []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -52,13 +53,56 @@ func TestDecodeJSONObject(t *testing.T) {
 	}
 }
 
+// plainBodies are bodies decodePlainObject decodes itself.
+var plainBodies = []string{
+	`{}`, ` {"a":"b"} `, `{"plaintext":"aGVsbG8="}`, "{\"data\":{\"x\":[1,\"2\",null,true,false,{}, []]}}\n",
+	`{"n":-0.5e+10,"m":12345678901234567890,"z":0,"e":1E-2}`, `{"ü":"日本","a":"b","a":"c"}`,
+	`{"deep":` + strings.Repeat(`[`, maxPlainDepth-1) + strings.Repeat(`]`, maxPlainDepth-1) + `}`,
+}
+
+// stdBodies are bodies decodePlainObject leaves to encoding/json: escapes,
+// control characters, invalid UTF-8, deep nesting, other tops, bad syntax.
+var stdBodies = []string{
+	`{"a":"\n"}`, `{"a\u0041":1}`, "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", `null`, `[]`, `"x"`,
+	`{"deep":` + strings.Repeat(`[`, maxPlainDepth) + strings.Repeat(`]`, maxPlainDepth) + `}`,
+	`{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":1e}`, `{"a":tru}`, `{"a":1,}`, `{"a" 1}`, `{"a":1}x`, `{} {}`, `{"a":`, `{'a':1}`,
+}
+
+// TestDecodePlainObject checks that the one-pass decoder takes the bodies
+// it should, giving exactly encoding/json's values, and leaves the rest.
+func TestDecodePlainObject(t *testing.T) {
+	for _, body := range plainBodies {
+		got, ok := decodePlainObject([]byte(body))
+		want, err := decodeJSONObjectStd([]byte(body))
+		if !ok || err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: plain %#v (ok %v), encoding/json %#v (err %v)", body, got, ok, want, err)
+		}
+	}
+	for _, body := range stdBodies {
+		if got, ok := decodePlainObject([]byte(body)); ok {
+			t.Errorf("%q: decoded to %#v; want it left to encoding/json", body, got)
+		}
+	}
+}
+
 // FuzzDecodeJSONObject: any body either decodes to an object that survives
-// a marshal round trip, or fails with a message that does not echo input.
+// a marshal round trip, or fails with a message that does not echo input;
+// and a body the one-pass decoder takes decodes exactly as encoding/json
+// decodes it.
 func FuzzDecodeJSONObject(f *testing.F) {
 	for _, s := range []string{"", "{}", `{"a":1}`, `{"data":{"x":[1,"2",null,true]}}`, "[", `{"a":"\u0000"}`, "null", `{"a":1e400}`} {
 		f.Add([]byte(s))
 	}
+	for _, s := range append(plainBodies, stdBodies...) {
+		f.Add([]byte(s))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		if plain, ok := decodePlainObject(body); ok {
+			want, err := decodeJSONObjectStd(body)
+			if err != nil || !reflect.DeepEqual(plain, want) {
+				t.Fatalf("one-pass decoder: %#v; encoding/json: %#v, %v", plain, want, err)
+			}
+		}
 		m, err := DecodeJSONObject(body)
 		if err != nil {
 			if len(body) > 8 && strings.Contains(err.Error(), string(body)) {
@@ -158,5 +202,34 @@ func TestNewRequestID(t *testing.T) {
 			t.Fatalf("id %q repeated", id)
 		}
 		seen[id] = true
+	}
+}
+
+// BenchmarkDecodeJSONObject decodes a transit encrypt body and a KV v2
+// write body, with the one-pass decoder (plain) and with encoding/json
+// alone (std).
+func BenchmarkDecodeJSONObject(b *testing.B) {
+	bodies := []struct{ name, body string }{
+		{"transit", `{"plaintext":"c2VjcmV0LXZhbHVlLW9mLXNpeHR5LWZvdXItYnl0ZXMtZm9yLXRoZS1iZW5jaG1hcmstcnVu"}`},
+		{"kv-write", `{"data":{"username":"app","password":"c2VjcmV0LXZhbHVl","port":5432},"options":{"cas":3}}`},
+	}
+	for _, bb := range bodies {
+		body := []byte(bb.body)
+		b.Run(bb.name+"/plain", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeJSONObject(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(bb.name+"/std", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := decodeJSONObjectStd(body); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
