@@ -189,9 +189,7 @@ func (p *plainParser) str() (string, bool) {
 func (p *plainParser) number() (json.Number, bool) {
 	start := p.i
 	p.next('-')
-	if p.next('0') {
-		// no further integer digits after a leading zero
-	} else if !p.digits() {
+	if !p.next('0') && !p.digits() { // a leading zero takes no more digits
 		return "", false
 	}
 	if p.next('.') && !p.digits() {

@@ -35,7 +35,7 @@ func (c *countingConn) Write(p []byte) (int, error) {
 
 // tcpPair returns the two ends of a loopback TCP connection; the server
 // end counts its writes.
-func tcpPair(t *testing.T) (*countingConn, net.Conn) {
+func tcpPair(t testing.TB) (*countingConn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -373,23 +373,8 @@ func TestConnStateBatchesHTTP2Only(t *testing.T) {
 func BenchmarkWrite(b *testing.B) {
 	for _, batch := range []bool{false, true} {
 		b.Run(map[bool]string{false: "direct", true: "batching"}[batch], func(b *testing.B) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer ln.Close()
-			go func() {
-				c, err := ln.Accept()
-				if err == nil {
-					_, _ = io.Copy(io.Discard, c)
-					c.Close()
-				}
-			}()
-			raw, err := net.Dial("tcp", ln.Addr().String())
-			if err != nil {
-				b.Fatal(err)
-			}
-			server := &countingConn{Conn: raw}
+			server, client := tcpPair(b)
+			go func() { _, _ = io.Copy(io.Discard, client) }()
 			c := New(server)
 			if batch {
 				c.Batch()
