@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/cofferdev/coffer/internal/oidctest"
 	"github.com/cofferdev/coffer/internal/server/servertest"
+	"github.com/cofferdev/coffer/internal/testport"
 )
 
 // lockedBuffer is a goroutine-safe output sink for a CLI run in the
@@ -53,10 +54,7 @@ func newSSOSetup(t *testing.T) *ssoSetup {
 	p := oidctest.Start(t, oidctest.Options{Users: map[string]oidctest.User{
 		"alice": {Password: "correct horse battery", Claims: map[string]any{"email": "alice@example.com", "groups": []string{"engineering"}}},
 	}})
-	_, port, err := net.SplitHostPort(servertest.FreePort(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	port := strconv.Itoa(testport.Port(t))
 	// Configure through the CLI with the commands docs/auth.md shows.
 	dir := t.TempDir()
 	secretFile, policyFile := filepath.Join(dir, "client-secret.txt"), filepath.Join(dir, "platform.hcl")

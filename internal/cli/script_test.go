@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/cofferdev/coffer/internal/testport"
 )
 
 // TestMain lets testscript run the test binary as the coffer command.
@@ -44,16 +46,18 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// cmdFreeport sets VAR to a TCP port that was free on 127.0.0.1 a moment ago.
+// cmdFreeport sets VAR to a TCP port on 127.0.0.1 reserved until the
+// script ends (see testport).
 func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: freeport VAR")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, release, err := testport.Reserve("127.0.0.1")
 	ts.Check(err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	ts.Check(ln.Close())
-	ts.Setenv(args[0], strconv.Itoa(port))
+	ts.Defer(release)
+	_, port, err := net.SplitHostPort(addr)
+	ts.Check(err)
+	ts.Setenv(args[0], port)
 }
 
 // cmdWaitServer polls `coffer status` (in process, with the script's

@@ -2,13 +2,13 @@ package hatest
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/netfault"
 	"github.com/cofferdev/coffer/internal/testcluster"
+	"github.com/cofferdev/coffer/internal/testport"
 )
 
 // proxiedCluster lays out n nodes whose cluster ports listen on their own
@@ -23,12 +23,7 @@ func proxiedCluster(t *testing.T, n int) (*cluster, []*netfault.Proxy, []netip.A
 	ips := make([]netip.Addr, n)
 	for i := range n {
 		ips[i] = netip.AddrFrom4([4]byte{127, 0, 0, byte(i + 2)})
-		ln, err := net.Listen("tcp", net.JoinHostPort(ips[i].String(), "0"))
-		if err != nil {
-			t.Fatalf("listen on %s (loopback aliases are needed): %v", ips[i], err)
-		}
-		bind := ln.Addr().String()
-		ln.Close()
+		bind := testport.On(t, ips[i].String()) // fails without loopback aliases
 		p, err := netfault.Listen("127.0.0.1:0", bind)
 		if err != nil {
 			t.Fatal(err)

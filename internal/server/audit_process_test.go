@@ -12,7 +12,7 @@ import (
 
 	vaultapi "github.com/hashicorp/vault/api"
 
-	"github.com/cofferdev/coffer/internal/server/servertest"
+	"github.com/cofferdev/coffer/internal/testport"
 )
 
 // TestAuditProcessSIGHUPAndRestart runs the real binary with a file sink:
@@ -21,7 +21,7 @@ import (
 // that starts before init.
 func TestAuditProcessSIGHUPAndRestart(t *testing.T) {
 	dir := t.TempDir()
-	addr := servertest.FreePort(t)
+	addr := testport.Loopback(t)
 	auditPath := filepath.Join(dir, "audit.log")
 	configPath := filepath.Join(dir, "coffer.hcl")
 	logPath := filepath.Join(dir, "server.log")

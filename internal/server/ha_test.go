@@ -17,6 +17,7 @@ import (
 	"github.com/cofferdev/coffer/internal/config"
 	"github.com/cofferdev/coffer/internal/core"
 	"github.com/cofferdev/coffer/internal/server/servertest"
+	"github.com/cofferdev/coffer/internal/testport"
 )
 
 // haNode is one in-process node of a test cluster.
@@ -63,7 +64,7 @@ func startHANodesWith(t *testing.T, n int, autoJoin bool) []*haNode {
 	}
 	apiPorts := make([]string, n)
 	for i := range apiPorts {
-		apiPorts[i] = servertest.FreePort(t)
+		apiPorts[i] = testport.Loopback(t)
 	}
 	nodes := make([]*haNode, n)
 	for i := range nodes {
@@ -73,7 +74,7 @@ func startHANodesWith(t *testing.T, n int, autoJoin bool) []*haNode {
 		l.TLSCertFile, l.TLSKeyFile = tlsFiles.CertFile, tlsFiles.KeyFile
 		cfg.Listeners = []config.Listener{l}
 		cfg.APIAddr = "https://" + apiPorts[i]
-		cfg.ClusterAddr = "https://" + servertest.FreePort(t)
+		cfg.ClusterAddr = "https://" + testport.Loopback(t)
 		var joins []config.RetryJoin
 		if autoJoin {
 			cfg.Seal = &config.Seal{Type: "static", Options: map[string]string{"key_file": keyFile}}

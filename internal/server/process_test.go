@@ -18,6 +18,7 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 
 	"github.com/cofferdev/coffer/internal/server/servertest"
+	"github.com/cofferdev/coffer/internal/testport"
 )
 
 // cofferBin is the coffer binary built once for the process tests.
@@ -100,7 +101,7 @@ func waitUp(t *testing.T, c *vaultapi.Client, p *process) *vaultapi.SealStatusRe
 func TestProductionFlow(t *testing.T) {
 	dir := t.TempDir()
 	tlsFiles := servertest.WriteTLSFiles(t, dir)
-	addr, redirect := servertest.FreePort(t), servertest.FreePort(t)
+	addr, redirect := testport.Loopback(t), testport.Loopback(t)
 	dataDir := filepath.Join(dir, "data")
 	configPath := filepath.Join(dir, "coffer.hcl")
 	logPath := filepath.Join(dir, "server.log")

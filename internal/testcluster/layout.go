@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cofferdev/coffer/internal/server/servertest"
+	"github.com/cofferdev/coffer/internal/testport"
 )
 
 // Layout is where the nodes of a loopback cluster listen and keep their
@@ -65,7 +66,7 @@ func NewLayout(t testing.TB, dir string, n int) *Layout {
 	}
 	for i := range n {
 		nd := NodeLayout{
-			ID: fmt.Sprintf("node-%d", i), APIAddr: servertest.FreePort(t), ClusterAddr: servertest.FreePort(t),
+			ID: fmt.Sprintf("node-%d", i), APIAddr: testport.Loopback(t), ClusterAddr: testport.Loopback(t),
 			Dir: filepath.Join(dir, fmt.Sprintf("node-%d", i)), LogLevel: "debug",
 		}
 		if err := os.MkdirAll(nd.Dir, 0o700); err != nil {

@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -24,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cofferdev/coffer/internal/testport"
 )
 
 // Version is the kube-apiserver version scripts/kube-apiserver.sh builds.
@@ -80,26 +81,14 @@ func Start(t testing.TB) *Cluster {
 	if err != nil {
 		t.Fatalf("testkube: %v", err)
 	}
-	etcdURL := startWithRetry(t, "etcd", func() (string, error) { return startEtcd(t, etcdBin, dir) })
-	c.URL = startWithRetry(t, "kube-apiserver", func() (string, error) {
-		return c.startAPIServer(t, apiBin, f, etcdURL)
-	})
-	return c
-}
-
-// startWithRetry retries start when a free port was taken between choosing
-// and binding it.
-func startWithRetry(t testing.TB, name string, start func() (string, error)) string {
-	t.Helper()
-	var err error
-	for range 3 {
-		var url string
-		if url, err = start(); err == nil {
-			return url
-		}
+	etcdURL, err := startEtcd(t, etcdBin, dir)
+	if err != nil {
+		t.Fatalf("testkube: start etcd: %v", err)
 	}
-	t.Fatalf("testkube: start %s: %v", name, err)
-	return ""
+	if c.URL, err = c.startAPIServer(t, apiBin, f, etcdURL); err != nil {
+		t.Fatalf("testkube: start kube-apiserver: %v", err)
+	}
+	return c
 }
 
 // binaries finds etcd (PATH, then /usr/bin) and kube-apiserver
@@ -171,15 +160,6 @@ func build() (string, error) {
 		}
 		dir = parent
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // process is a started child process and its log file.
@@ -271,16 +251,8 @@ func waitReady(p *process, check func(ctx context.Context) error) error {
 
 // startEtcd starts a single-member etcd and returns its client URL.
 func startEtcd(t testing.TB, bin, dir string) (string, error) {
-	client, err := freePort()
-	if err != nil {
-		return "", err
-	}
-	peer, err := freePort()
-	if err != nil {
-		return "", err
-	}
-	clientURL := "http://127.0.0.1:" + strconv.Itoa(client)
-	peerURL := "http://127.0.0.1:" + strconv.Itoa(peer)
+	clientURL := "http://" + testport.Loopback(t)
+	peerURL := "http://" + testport.Loopback(t)
 	dataDir, err := os.MkdirTemp(dir, "etcd-")
 	if err != nil {
 		return "", fmt.Errorf("etcd dir: %w", err)
@@ -300,10 +272,7 @@ func startEtcd(t testing.TB, bin, dir string) (string, error) {
 
 // startAPIServer starts kube-apiserver against etcdURL and returns its URL.
 func (c *Cluster) startAPIServer(t testing.TB, bin string, f *files, etcdURL string) (string, error) {
-	port, err := freePort()
-	if err != nil {
-		return "", err
-	}
+	port := testport.Port(t)
 	url := "https://127.0.0.1:" + strconv.Itoa(port)
 	p, err := spawn(t, c.dir, "kube-apiserver", bin,
 		"--etcd-servers="+etcdURL, "--bind-address=127.0.0.1", "--secure-port="+strconv.Itoa(port),

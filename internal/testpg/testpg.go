@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/cofferdev/coffer/internal/testport"
 )
 
 // SuperUser is the cluster's superuser.
@@ -61,15 +63,9 @@ func Start(t testing.TB) *Server {
 	if err := s.initdb(); err != nil {
 		t.Fatalf("testpg: %v", err)
 	}
-	for attempt := 0; ; attempt++ {
-		if s.Port, err = freePort(); err == nil {
-			if err = s.Start(); err == nil {
-				break
-			}
-		}
-		if attempt == 2 {
-			t.Fatalf("testpg: %v", err)
-		}
+	s.Port = testport.Port(t)
+	if err := s.Start(); err != nil {
+		t.Fatalf("testpg: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Stop() })
 	return s
@@ -85,15 +81,6 @@ func binDir() (string, error) {
 		return fallbackBinDir, nil
 	}
 	return "", fmt.Errorf("initdb and pg_ctl not found on PATH or in %s", fallbackBinDir)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // run runs a PostgreSQL binary, as the postgres user when we are root.

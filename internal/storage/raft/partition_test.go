@@ -16,6 +16,7 @@ import (
 
 	"github.com/cofferdev/coffer/internal/netfault"
 	"github.com/cofferdev/coffer/internal/storage"
+	"github.com/cofferdev/coffer/internal/testport"
 )
 
 // proxiedCluster is a 3-node cluster whose nodes reach each other only
@@ -38,12 +39,7 @@ func startProxiedCluster(t *testing.T) *proxiedCluster {
 		id := fmt.Sprintf("node-%d", i)
 		src := netip.MustParseAddr(fmt.Sprintf("127.0.0.%d", 11+i))
 		// Reserve the node's port, then put a proxy in front of it.
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		bind := l.Addr().String()
-		_ = l.Close()
+		bind := testport.Loopback(t)
 		p, err := netfault.Listen("127.0.0.1:0", bind)
 		if err != nil {
 			t.Fatal(err)
