@@ -166,20 +166,17 @@ func withConnection(ctx context.Context, req *logical.Request) context.Context {
 // the login still stands, before the token is renewed (token.Options.OnRenew),
 // and returns the terms that login would get now. The method sees the
 // client connection of the request that renews (a cert login's binding
-// check needs its certificate). Tokens the token store
-// made, and tokens of methods that do not check again (no
-// logical.AuthRenewer), keep their own terms. A login token whose auth
-// method is no longer mounted is not renewed.
+// check needs its certificate). The token API is asked too, for tokens
+// made against a token role. Tokens of methods that do not check again (no
+// logical.AuthRenewer, or a nil answer) keep their own terms. A login
+// token whose auth method is no longer mounted is not renewed.
 func (c *Core) loginRenewal(ctx context.Context, st *unsealedState, e *token.Entry) (*token.RenewTerms, error) {
 	if !strings.HasPrefix(e.Path, "auth/") {
 		return nil, nil
 	}
 	m := st.mounts.route(e.Path)
-	switch {
-	case m == nil || m.Table != tableAuth:
+	if m == nil || m.Table != tableAuth {
 		return nil, logical.Errorf(logical.KindPermissionDenied, "the auth method this token logged in with is no longer mounted; log in again")
-	case m.Type == "token":
-		return nil, nil
 	}
 	renewer, ok := m.backend.(logical.AuthRenewer)
 	if !ok {
@@ -192,10 +189,14 @@ func (c *Core) loginRenewal(ctx context.Context, st *unsealedState, e *token.Ent
 	}, &logical.Auth{
 		Metadata: maps.Clone(e.Meta), DisplayName: e.DisplayName, EntityID: e.EntityID,
 		Policies: slices.Clone(e.Policies), TokenPolicies: slices.Clone(e.Policies),
+		TTL: e.TTL, Period: e.Period,
 	})
 	if err != nil {
 		c.logger.Info("core: token renewal refused by its auth method", "mount", m.Path, "accessor", e.Accessor, "reason", err)
 		return nil, err
+	}
+	if a == nil {
+		return nil, nil
 	}
 	terms := &token.RenewTerms{TTL: a.TTL, Period: a.Period, MaxTTL: loginMaxTTL(m, a)}
 	if terms.TTL == 0 && terms.Period == 0 {

@@ -39,12 +39,12 @@ type LoginPather interface {
 
 // AuthRenewer is implemented by auth methods that check a login again
 // before its token is renewed, as Vault's AuthRenew callbacks do. token
-// holds the token's metadata, display name and own policies
-// (TokenPolicies); req.Storage is the mount's storage and req.Path the
-// login's path within the mount. It returns the token settings the login
-// would get now (TTL, MaxTTL, ExplicitMaxTTL, Period), or an error, which
-// refuses the renewal: the user or role is gone, or its policies are no
-// longer the token's.
+// holds the token's metadata, display name, own policies (TokenPolicies),
+// creation TTL and period; req.Storage is the mount's storage and req.Path
+// the login's path within the mount. It returns the token settings the
+// login would get now (TTL, MaxTTL, ExplicitMaxTTL, Period), nil to leave
+// the token's own, or an error, which refuses the renewal: the user or role
+// is gone, or its policies are no longer the token's.
 type AuthRenewer interface {
 	RenewAuth(ctx context.Context, req *Request, token *Auth) (*Auth, error)
 }

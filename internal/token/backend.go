@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/cofferdev/coffer/internal/logical"
@@ -19,22 +20,29 @@ const (
 
 // backend serves the auth/token/ API over a Store.
 type backend struct {
+	*logical.Router
 	store *Store
+	// roleMu serialises read-modify-write of token roles.
+	roleMu sync.Mutex
 }
 
 // NewBackend returns the auth/token/ API over s, for the core to mount at
 // auth/token/. The core must keep req.ClientToken (the caller's raw token)
 // for this backend, set req.Caller on every request, and set Caller.Sudo when
-// the caller's ACL grants sudo on the request path.
+// the caller's ACL grants sudo on the request path. Token roles live in
+// req.Storage, the mount's own storage. The backend is a
+// logical.AuthRenewer: the core asks it before renewing a token it made.
 func NewBackend(s *Store) logical.Backend {
 	b := &backend{store: s}
 	var paths []*logical.Path
 	paths = append(paths, b.createPaths()...)
+	paths = append(paths, b.rolePaths()...)
 	paths = append(paths, b.lookupPaths()...)
 	paths = append(paths, b.renewPaths()...)
 	paths = append(paths, b.revokePaths()...)
 	paths = append(paths, b.accessorsPath(), b.tidyPath())
-	return logical.NewRouter(paths...)
+	b.Router = logical.NewRouter(paths...)
+	return b
 }
 
 // callerEntry returns the entry and raw token of the request's caller. raw
@@ -166,6 +174,9 @@ func (b *backend) lookupData(e *Entry, id string) map[string]any {
 		"policies":         e.Policies,
 		"ttl":              int64(0),
 		"type":             e.Type,
+	}
+	if role := e.role(); role != "" {
+		data["role"] = role
 	}
 	if e.Period != 0 {
 		data["period"] = seconds(e.Period)

@@ -20,13 +20,15 @@ type api struct {
 	b       logical.Backend
 	rootRaw string
 	root    *Entry
+	// roles is the mount's own storage, where token roles live.
+	roles *memBackend
 }
 
-func newAPI(t *testing.T) *api {
+func newAPI(t testing.TB) *api {
 	t.Helper()
 	ts := newTestStore(t)
 	raw, root := mustCreate(t, ts.Store, rootParams())
-	return &api{testStore: ts, b: NewBackend(ts.Store), rootRaw: raw, root: root}
+	return &api{testStore: ts, b: NewBackend(ts.Store), rootRaw: raw, root: root, roles: newMemBackend()}
 }
 
 // caller is what the core would put in req.Caller for e.
@@ -41,7 +43,7 @@ func caller(e *Entry, sudo bool) *logical.Caller {
 func (a *api) call(op logical.Operation, path, raw string, e *Entry, sudo bool, data map[string]any) (*logical.Response, error) {
 	return a.b.HandleRequest(context.Background(), &logical.Request{
 		Operation: op, Path: path, MountPoint: "auth/token/", Data: data,
-		ClientToken: raw, Caller: caller(e, sudo),
+		ClientToken: raw, Caller: caller(e, sudo), Storage: a.roles,
 	})
 }
 
@@ -153,10 +155,10 @@ func TestAPICreateRules(t *testing.T) {
 		{name: "batch root refused", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"type": "batch"}, wantErr: "batch tokens cannot be root tokens"},
 		{name: "unknown type", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"type": "weird"}, wantErr: "invalid 'token_type' value"},
 		{name: "custom id refused", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"id": "root"}, wantErr: "custom token ids are not supported"},
-		{name: "entity alias refused", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"entity_alias": "bob"}, wantErr: "'entity_alias' is not supported: it needs token roles, which are not supported yet"},
+		{name: "entity alias needs a role", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"entity_alias": "bob"}, wantErr: "'entity_alias' is only allowed in combination with token role"},
 		{name: "negative uses", path: "create", raw: a.rootRaw, e: a.root, data: map[string]any{"num_uses": -1}, wantErr: "number of uses cannot be negative"},
 		{name: "restricted parent", path: "create", raw: limRaw, e: lim, wantErr: "restricted use token cannot generate child tokens"},
-		{name: "roles", path: "create/web", raw: a.rootRaw, e: a.root, wantErr: "token roles are not supported yet"},
+		{name: "unknown role", path: "create/web", raw: a.rootRaw, e: a.root, wantErr: "unknown role web"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

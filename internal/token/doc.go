@@ -35,6 +35,15 @@
 // keys sort by time, so RevokeExpired stops at the first key in the future
 // and never reads token entries that are not due.
 //
+// # Token roles
+//
+// Token roles (auth/token/roles/<name>) are not kept in the Store's view
+// but in the token mount's own storage (the request's Storage), under
+// role/<name>, read afresh on every create against the role and on every
+// renewal of a token made from it: the backend is the core's
+// logical.AuthRenewer for tokens it made. A token records its role only in
+// its creation path, auth/token/create/<name>[/<path_suffix>].
+//
 // # Concurrency
 //
 // Read-modify-write operations (Use, Renew, revocation, and Create under a

@@ -31,7 +31,7 @@ func createFields() map[string]*logical.Field {
 		"display_name":      {Type: logical.TypeString, Description: "Display name, prefixed with token-."},
 		"num_uses":          {Type: logical.TypeInt, Description: "Maximum number of uses; 0 is unlimited."},
 		"period":            {Type: logical.TypeDuration, Description: "Period of a periodic token (needs sudo)."},
-		"entity_alias":      {Type: logical.TypeString, Description: "Entity alias (needs token roles; not supported)."},
+		"entity_alias":      {Type: logical.TypeString, Description: "Entity alias (not supported)."},
 		"bound_cidrs":       {Type: logical.TypeStringSlice, Description: "CIDRs the token may be used from (Coffer extension; Vault offers this only on token roles)."},
 	}
 }
@@ -51,16 +51,12 @@ func (b *backend) createPaths() []*logical.Path {
 			Help:       "Create an orphan token.",
 		},
 		{
-			Pattern:    "create/(?P<role_name>.+)",
+			Pattern:    "create/" + roleNamePattern,
 			Fields:     createFields(),
-			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: handleCreateRole},
-			Help:       "Create a token against a role (token roles are not supported yet).",
+			Operations: map[logical.Operation]logical.Handler{logical.UpdateOperation: b.handleCreateRole},
+			Help:       "Create a token against a token role.",
 		},
 	}
-}
-
-func handleCreateRole(context.Context, *logical.Request, *logical.FieldData) (*logical.Response, error) {
-	return nil, errorf("token roles are not supported yet")
 }
 
 // createRequest is the parsed body of a create call.
@@ -76,23 +72,31 @@ type createRequest struct {
 	displayName     string
 	numUses         int
 	boundCIDRs      []netip.Prefix
-	typ             string
+	// typ is TypeService, TypeBatch, or "" when the client left the
+	// choice to the server (service, unless a role says otherwise).
+	typ         string
+	entityAlias string
+	// askedPeriod records that the client asked for a period, which needs
+	// sudo even when a role supplies one too.
+	askedPeriod bool
+	// Set from a role by applyRole.
+	roleOrphan bool
+	pathSuffix string
 }
 
 func parseCreate(d *logical.FieldData) (*createRequest, error) {
 	if d.String("id") != "" {
 		return nil, errorf("custom token ids are not supported")
 	}
-	typ := TypeService
+	typ := ""
 	switch d.String("type") {
-	case "", "service", "default":
+	case "", "default":
+	case TypeService:
+		typ = TypeService
 	case TypeBatch:
 		typ = TypeBatch
 	default:
 		return nil, errorf("invalid 'token_type' value")
-	}
-	if d.String("entity_alias") != "" {
-		return nil, errorf("'entity_alias' is not supported: it needs token roles, which are not supported yet")
 	}
 	r := &createRequest{
 		policies:        d.Strings("policies"),
@@ -105,12 +109,11 @@ func parseCreate(d *logical.FieldData) (*createRequest, error) {
 		displayName:     d.String("display_name"),
 		numUses:         d.Int("num_uses"),
 		typ:             typ,
+		entityAlias:     d.String("entity_alias"),
 	}
+	r.askedPeriod = r.period > 0
 	if r.numUses < 0 {
 		return nil, errorf("number of uses cannot be negative")
-	}
-	if err := r.checkBatch(); err != nil {
-		return nil, err
 	}
 	for _, c := range d.Strings("bound_cidrs") {
 		p, err := parseCIDR(c)
@@ -129,8 +132,12 @@ func parseCreate(d *logical.FieldData) (*createRequest, error) {
 	return r, nil
 }
 
-// checkBatch refuses what batch tokens cannot have, with Vault's words.
+// checkBatch settles the token type ("" becomes service) and refuses what
+// batch tokens cannot have, with Vault's words.
 func (r *createRequest) checkBatch() error {
+	if r.typ == "" {
+		r.typ = TypeService
+	}
 	if r.typ != TypeBatch {
 		return nil
 	}
@@ -147,59 +154,99 @@ func (r *createRequest) checkBatch() error {
 // handleCreate serves create and create-orphan with Vault's rules.
 func (b *backend) handleCreate(orphan bool) logical.Handler {
 	return func(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
-		if err := requireCaller(req); err != nil {
-			return nil, err
-		}
-		r, err := parseCreate(d)
-		if err != nil {
-			return nil, err
-		}
-		parent, _, err := b.callerEntry(ctx, req, false)
-		if err != nil {
-			return nil, notFound(err, logical.KindInvalidRequest, "parent token lookup failed: no parent found")
-		}
-		if parent.Type == TypeBatch {
-			return nil, errorf("batch tokens cannot create child tokens")
-		}
-		if parent.NumUses != 0 {
-			return nil, errorf("restricted use token cannot generate child tokens")
-		}
-		sudo := isSudo(req)
-		policies, err := childPolicies(parent, r, sudo)
-		if err != nil {
-			return nil, err
-		}
-		if r.typ == TypeBatch && slices.Contains(policies, "root") {
-			return nil, errorf("batch tokens cannot be root tokens")
-		}
-		if r.noParent && !sudo {
-			return nil, errorf("root or sudo privileges required to create orphan token")
-		}
-		if r.period > 0 && !sudo {
-			return nil, errorf("root or sudo privileges required to create periodic token")
-		}
-		raw, e, err := b.store.Create(ctx, CreateParams{
-			Parent:          parent,
-			Policies:        policies,
-			NoDefaultPolicy: !slices.Contains(policies, "default"),
-			Meta:            r.meta,
-			DisplayName:     displayName(r.displayName),
-			NumUses:         r.numUses,
-			TTL:             r.ttl,
-			ExplicitMaxTTL:  r.explicitMaxTTL,
-			Period:          r.period,
-			Renewable:       r.renewable,
-			BoundCIDRs:      r.boundCIDRs,
-			Path:            "auth/token/" + req.Path,
-			Orphan:          orphan || r.noParent,
-			NoExpiry:        slices.Contains(policies, "root"),
-			Type:            r.typ,
-		})
-		if err != nil {
-			return nil, storeError(err)
-		}
-		return authResponse(raw, e, e.TTL), nil
+		return b.create(ctx, req, d, orphan, nil)
 	}
+}
+
+// handleCreateRole serves create/<role>.
+func (b *backend) handleCreateRole(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
+	name := d.String("role_name")
+	role, err := loadRole(ctx, req.Storage, name)
+	if err != nil {
+		return nil, err
+	}
+	if role == nil {
+		return nil, errorf("unknown role %s", name)
+	}
+	return b.create(ctx, req, d, false, role)
+}
+
+// create issues a token as a child of the caller (or an orphan), shaped
+// and bounded by role when there is one.
+func (b *backend) create(ctx context.Context, req *logical.Request, d *logical.FieldData, orphan bool, role *Role) (*logical.Response, error) {
+	if err := requireCaller(req); err != nil {
+		return nil, err
+	}
+	r, err := parseCreate(d)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.applyRole(role); err != nil {
+		return nil, err
+	}
+	if err := r.checkBatch(); err != nil {
+		return nil, err
+	}
+	parent, err := b.creator(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if role != nil && len(r.boundCIDRs) == 0 {
+		// A role token, orphan or not, keeps its creator's binding, so a
+		// CIDR-bound token cannot use a role to escape it.
+		r.boundCIDRs = parent.BoundCIDRs
+	}
+	sudo := isSudo(req)
+	policies, err := tokenPolicies(parent, r, role, sudo)
+	if err != nil {
+		return nil, err
+	}
+	if r.typ == TypeBatch && slices.Contains(policies, "root") {
+		return nil, errorf("batch tokens cannot be root tokens")
+	}
+	if r.noParent && !sudo {
+		return nil, errorf("root or sudo privileges required to create orphan token")
+	}
+	if r.askedPeriod && !sudo {
+		return nil, errorf("root or sudo privileges required to create periodic token")
+	}
+	raw, e, err := b.store.Create(ctx, CreateParams{
+		Parent:          parent,
+		Policies:        policies,
+		NoDefaultPolicy: !slices.Contains(policies, "default"),
+		Meta:            r.meta,
+		DisplayName:     displayName(r.displayName),
+		NumUses:         r.numUses,
+		TTL:             r.ttl,
+		ExplicitMaxTTL:  r.explicitMaxTTL,
+		Period:          r.period,
+		Renewable:       r.renewable,
+		BoundCIDRs:      r.boundCIDRs,
+		Path:            "auth/token/" + req.Path + r.pathSuffix,
+		Orphan:          orphan || r.noParent || r.roleOrphan,
+		NoExpiry:        slices.Contains(policies, "root"),
+		Type:            r.typ,
+	})
+	if err != nil {
+		return nil, storeError(err)
+	}
+	return authResponse(raw, e, e.TTL), nil
+}
+
+// creator returns the calling token's entry, if it may create tokens: a
+// batch token or one with a use limit may not.
+func (b *backend) creator(ctx context.Context, req *logical.Request) (*Entry, error) {
+	parent, _, err := b.callerEntry(ctx, req, false)
+	if err != nil {
+		return nil, notFound(err, logical.KindInvalidRequest, "parent token lookup failed: no parent found")
+	}
+	if parent.Type == TypeBatch {
+		return nil, errorf("batch tokens cannot create child tokens")
+	}
+	if parent.NumUses != 0 {
+		return nil, errorf("restricted use token cannot generate child tokens")
+	}
+	return parent, nil
 }
 
 // parseCIDR accepts a CIDR or a bare address (a single-host prefix).
@@ -214,10 +261,40 @@ func parseCIDR(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// childPolicies decides a new token's policies as Vault does: no policies
-// inherit the parent's; otherwise a caller without sudo may only ask for a
-// subset of the parent's policies, and gets "default" only if the parent has
-// it; only a root parent can make a root token.
+// tokenPolicies decides a new token's policies: by the role's lists when
+// it has any (rolePolicies), else as Vault does for a plain create: no
+// policies inherit the parent's; otherwise a caller without sudo may only
+// ask for a subset of the parent's policies, and gets "default" only if
+// the parent has it. Internal policies are never assignable, and only a
+// root parent can make a root token.
+func tokenPolicies(parent *Entry, r *createRequest, role *Role, sudo bool) ([]string, error) {
+	var out []string
+	if role.hasPolicyLists() {
+		var err error
+		if out, err = rolePolicies(parent, r, role); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if out, err = childPolicies(parent, r, sudo); err != nil {
+			return nil, err
+		}
+	}
+	if r.noDefaultPolicy {
+		out = slices.DeleteFunc(out, func(p string) bool { return p == "default" })
+	}
+	for _, p := range out {
+		if nonAssignable(p) {
+			return nil, errorf("cannot assign policy %q", p)
+		}
+	}
+	if slices.Contains(out, "root") && !slices.Contains(parent.Policies, "root") {
+		return nil, errorf("root tokens may not be created without parent token being root")
+	}
+	return out, nil
+}
+
+// childPolicies is tokenPolicies' rule for a create without role lists.
 func childPolicies(parent *Entry, r *createRequest, sudo bool) ([]string, error) {
 	var policies []string
 	addDefault := false
@@ -238,19 +315,7 @@ func childPolicies(parent *Entry, r *createRequest, sudo bool) ([]string, error)
 		policies = r.policies
 		addDefault = !r.noDefaultPolicy
 	}
-	out := SanitizePolicies(policies, addDefault)
-	if r.noDefaultPolicy {
-		out = slices.DeleteFunc(out, func(p string) bool { return p == "default" })
-	}
-	for _, p := range out {
-		if nonAssignable(p) {
-			return nil, errorf("cannot assign policy %q", p)
-		}
-	}
-	if slices.Contains(out, "root") && !slices.Contains(parent.Policies, "root") {
-		return nil, errorf("root tokens may not be created without parent token being root")
-	}
-	return out, nil
+	return SanitizePolicies(policies, addDefault), nil
 }
 
 // displayName builds "token-<name>" with every run of characters other than
