@@ -36,10 +36,13 @@ func (a *app) tokenCreateCommand() *cobra.Command {
 		Short: "Create a new token",
 		Long: `Create a new token, a child of the calling token unless -orphan is given. The
 new token gets the given -policy values (repeatable or comma-separated) plus
-"default" unless -no-default-policy is set.`,
+"default" unless -no-default-policy is set. With -role, the token role
+(auth/token/roles/<name>) bounds and shapes the token instead: its allowed and
+disallowed policies, orphan, renewable, period, use limit and type.`,
 		Example: `  coffer token create -policy=app -ttl=1h
   coffer token create -policy=ci -period=24h -metadata=team=infra -orphan
-  coffer token create -type=batch -policy=reader -field=token`,
+  coffer token create -type=batch -policy=reader -field=token
+  coffer token create -role=deploy -policy=deploy`,
 		Args: argsBetween(0, 0),
 		RunE: a.runE(func(cmd *cobra.Command, _ []string) error {
 			p, err := a.printer(cmd)
