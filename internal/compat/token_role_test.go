@@ -83,3 +83,69 @@ func TestTokenRoles(t *testing.T) {
 	}
 	in.CheckNoLeaks(t, a.ClientToken, in.RootToken)
 }
+
+// TestTokenRoleEntityAlias creates tokens for an entity alias on the token
+// mount: the first creates the entity, the next reuses it, and the entity's
+// policies apply to the tokens.
+func TestTokenRoleEntityAlias(t *testing.T) {
+	in := servertest.Start(t, servertest.Options{})
+	root := in.Client.Logical()
+	if _, err := root.Write("auth/token/roles/bots", map[string]any{"allowed_entity_aliases": []string{"deploy-*"}, "allowed_policies": "default"}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(alias string) (*vaultapi.Secret, error) {
+		return in.Client.Auth().Token().CreateWithRole(&vaultapi.TokenCreateRequest{EntityAlias: alias}, "bots")
+	}
+	first, err := create("deploy-bot")
+	if err != nil {
+		t.Fatalf("create with entity alias: %v", err)
+	}
+	entityID := first.Auth.EntityID
+	if entityID == "" {
+		t.Fatalf("auth = %+v; want an entity", first.Auth)
+	}
+	second, err := create("Deploy-Bot")
+	if err != nil || second.Auth.EntityID != entityID {
+		t.Fatalf("second create: %+v, %v; want entity %s again", second, err, entityID)
+	}
+	if _, err := create("admin"); !isStatus(err, 400) {
+		t.Fatalf("an alias the role does not allow: %v; want 400", err)
+	}
+	ent, err := root.Read("identity/entity/id/" + entityID)
+	if err != nil || ent == nil {
+		t.Fatalf("read entity: %v", err)
+	}
+	auths, err := in.Client.Sys().ListAuth()
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliases, _ := ent.Data["aliases"].([]any)
+	if len(aliases) != 1 || aliases[0].(map[string]any)["name"] != "deploy-bot" ||
+		aliases[0].(map[string]any)["mount_accessor"] != auths["token/"].Accessor {
+		t.Fatalf("entity aliases = %v; want deploy-bot on the token mount (%s)", aliases, auths["token/"].Accessor)
+	}
+
+	// The entity's policies reach its tokens on their next request.
+	if err := in.Client.Sys().PutPolicy("bot-read", `path "secret/data/bot" { capabilities = ["read"] }`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Client.KVv2("secret").Put(t.Context(), "bot", map[string]any{"k": "v"}); err != nil {
+		t.Fatal(err)
+	}
+	bot := in.NewClient(t, first.Auth.ClientToken)
+	if _, err := bot.KVv2("secret").Get(t.Context(), "bot"); !isStatus(err, 403) {
+		t.Fatalf("read before the entity has the policy: %v; want 403", err)
+	}
+	if _, err := root.Write("identity/entity/id/"+entityID, map[string]any{"policies": "bot-read"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := bot.KVv2("secret").Get(t.Context(), "bot"); err != nil || s.Data["k"] != "v" {
+		t.Fatalf("read with the entity's policy: %v, %v", s, err)
+	}
+	if _, err := root.Write("identity/entity/id/"+entityID, map[string]any{"disabled": true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := create("deploy-bot"); !isStatus(err, 400) {
+		t.Fatalf("create for a disabled entity: %v; want 400", err)
+	}
+}

@@ -57,6 +57,9 @@ func (c *Core) setupUnsealed(ctx context.Context, active bool) (*unsealedState, 
 		OnRenew: func(ctx context.Context, e *token.Entry) (*token.RenewTerms, error) {
 			return c.loginRenewal(ctx, st, e)
 		},
+		EntityForAlias: func(ctx context.Context, name string) (string, error) {
+			return st.tokenEntityForAlias(ctx, name)
+		},
 		BatchKey: batchKey,
 		Logger:   c.logger,
 	})
@@ -110,6 +113,20 @@ func (st *unsealedState) tokenMountView() logical.SystemView {
 		return m.sys
 	}
 	return st.system
+}
+
+// tokenEntityForAlias finds or creates the entity with the alias name on
+// the token mount, for a token created with an entity_alias.
+func (st *unsealedState) tokenEntityForAlias(ctx context.Context, name string) (string, error) {
+	m := st.mounts.get("auth/token/")
+	if m == nil || st.identity == nil {
+		return "", errors.New("core: the token mount or the identity store is missing")
+	}
+	id, err := st.identity.EntityForAlias(ctx, m.Accessor, name)
+	if errors.Is(err, identity.ErrEntityDisabled) {
+		return "", logical.InvalidRequest("entity from given entity alias is disabled")
+	}
+	return id, err
 }
 
 // stop ends background work and lets backends release resources.

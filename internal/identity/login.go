@@ -66,15 +66,49 @@ func (s *Store) planLogin(accessor string, la *logical.Alias, groupAliases []*lo
 			c.entities = append(c.entities, e)
 		}
 	} else {
-		e = s.newEntityLocked(now)
-		e.Aliases = []*Alias{{
-			ID: newID(), CanonicalID: e.ID, MountAccessor: accessor, Name: la.Name,
-			Metadata: maps.Clone(la.Metadata), CreationTime: now, LastUpdateTime: now,
-		}}
+		e = s.newEntityWithAliasLocked(accessor, la.Name, la.Metadata, now)
 		c.entities = append(c.entities, e)
 	}
 	s.planGroupSync(c, e.ID, accessor, groupAliases, now)
 	return e.ID, c, nil
+}
+
+// newEntityWithAliasLocked makes a new entity whose one alias is name on
+// the mount with accessor. Callers hold s.mu.
+func (s *Store) newEntityWithAliasLocked(accessor, name string, meta map[string]string, now time.Time) *Entity {
+	e := s.newEntityLocked(now)
+	e.Aliases = []*Alias{{
+		ID: newID(), CanonicalID: e.ID, MountAccessor: accessor, Name: name,
+		Metadata: maps.Clone(meta), CreationTime: now, LastUpdateTime: now,
+	}}
+	return e
+}
+
+// EntityForAlias returns the entity that has the alias name on the mount
+// with accessor, creating the entity and alias when there is none, as
+// Vault's CreateOrFetchEntity does for a token created with an
+// entity_alias. Unlike Login it changes nothing about an existing alias
+// (its metadata stays) or the entity's groups. A disabled entity returns
+// ErrEntityDisabled.
+func (s *Store) EntityForAlias(ctx context.Context, accessor, name string) (string, error) {
+	if accessor == "" || name == "" {
+		return "", ErrInvalidAlias
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if aliasID, ok := s.idx.aliasByKey[aliasKey{accessor, name}]; ok {
+		e := s.idx.entities[s.idx.aliasEntity[aliasID]]
+		if e.Disabled {
+			return "", ErrEntityDisabled
+		}
+		return e.ID, nil
+	}
+	e := s.newEntityWithAliasLocked(accessor, name, nil, s.now())
+	if err := s.commit(ctx, &change{entities: []*Entity{e}}); err != nil {
+		return "", err
+	}
+	s.logger.Debug("identity: entity created for a token's entity alias", "entity_id", e.ID, "mount_accessor", accessor)
+	return e.ID, nil
 }
 
 // planGroupSync adds to c the external-group membership changes that make

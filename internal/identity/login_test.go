@@ -187,3 +187,43 @@ func TestLoginConcurrentWithWrites(t *testing.T) {
 		t.Fatalf("entities = %v, want exactly one", keys)
 	}
 }
+
+func TestEntityForAliasFetchesOrCreatesAndChangesNothingElse(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	devs := h.externalGroup("devs", accA, "developers", "dev")
+	id := h.login(accA, "alice", map[string]string{"email": "alice@example.com"}, "developers")
+
+	before := h.st.writes.Load()
+	got, err := h.s.EntityForAlias(ctx, accA, "alice")
+	if err != nil || got != id {
+		t.Fatalf("EntityForAlias(alice) = %q, %v; want the login's entity %s", got, err, id)
+	}
+	if w := h.st.writes.Load() - before; w != 0 {
+		t.Fatalf("fetching an existing alias wrote %d times", w)
+	}
+	a := h.must(logical.ReadOperation, "entity/id/"+id, nil)["aliases"].([]any)[0].(map[string]any)
+	if a["metadata"].(map[string]string)["email"] != "alice@example.com" || !slices.Contains(h.members(devs), id) {
+		t.Fatal("EntityForAlias changed the alias's metadata or the entity's groups")
+	}
+
+	bob, err := h.s.EntityForAlias(ctx, accA, "bob")
+	if err != nil || bob == "" || bob == id {
+		t.Fatalf("EntityForAlias(bob) = %q, %v; want a new entity", bob, err)
+	}
+	if again, _ := h.s.EntityForAlias(ctx, accA, "bob"); again != bob {
+		t.Fatalf("second EntityForAlias(bob) = %s; want %s", again, bob)
+	}
+	if got := h.login(accA, "bob", nil); got != bob {
+		t.Fatalf("a login as bob found entity %s; want the one EntityForAlias made, %s", got, bob)
+	}
+	h.must(logical.UpdateOperation, "entity/id/"+bob, map[string]any{"disabled": true})
+	if _, err := h.s.EntityForAlias(ctx, accA, "bob"); !errors.Is(err, ErrEntityDisabled) {
+		t.Fatalf("disabled entity: %v; want ErrEntityDisabled", err)
+	}
+	for _, bad := range [][2]string{{"", "x"}, {accA, ""}} {
+		if _, err := h.s.EntityForAlias(ctx, bad[0], bad[1]); !errors.Is(err, ErrInvalidAlias) {
+			t.Fatalf("EntityForAlias(%q, %q) = %v; want ErrInvalidAlias", bad[0], bad[1], err)
+		}
+	}
+}

@@ -11,8 +11,9 @@ import (
 // applyRole folds role's settings into the request as Vault does for
 // create/<role>: the role can force the token type, make the token an
 // orphan, turn renewal off, lower the use count, period and explicit max
-// TTL, bind the token to CIDRs and add a path suffix. A nil role changes
-// nothing but the entity_alias check.
+// TTL, bind the token to CIDRs and add a path suffix, and it names the
+// entity aliases a token may be created for. Without a role an
+// entity_alias is refused.
 func (r *createRequest) applyRole(role *Role) error {
 	if role == nil {
 		if r.entityAlias != "" {
@@ -21,7 +22,10 @@ func (r *createRequest) applyRole(role *Role) error {
 		return nil
 	}
 	if r.entityAlias != "" {
-		return errorf("'entity_alias' is not supported: Coffer does not create tokens for entity aliases")
+		r.entityAlias = strings.ToLower(r.entityAlias)
+		if !matchesAny(r.entityAlias, role.AllowedEntityAliases, role.AllowedEntityAliases) {
+			return errorf("invalid 'entity_alias' value")
+		}
 	}
 	switch role.Type {
 	case TypeService, TypeBatch:

@@ -31,7 +31,7 @@ func createFields() map[string]*logical.Field {
 		"display_name":      {Type: logical.TypeString, Description: "Display name, prefixed with token-."},
 		"num_uses":          {Type: logical.TypeInt, Description: "Maximum number of uses; 0 is unlimited."},
 		"period":            {Type: logical.TypeDuration, Description: "Period of a periodic token (needs sudo)."},
-		"entity_alias":      {Type: logical.TypeString, Description: "Entity alias (not supported)."},
+		"entity_alias":      {Type: logical.TypeString, Description: "Entity alias to create the token for (with a role that allows it)."},
 		"bound_cidrs":       {Type: logical.TypeStringSlice, Description: "CIDRs the token may be used from (Coffer extension; Vault offers this only on token roles)."},
 	}
 }
@@ -201,14 +201,12 @@ func (b *backend) create(ctx context.Context, req *logical.Request, d *logical.F
 	if err != nil {
 		return nil, err
 	}
-	if r.typ == TypeBatch && slices.Contains(policies, "root") {
-		return nil, errorf("batch tokens cannot be root tokens")
+	if err := r.checkPrivileges(policies, sudo); err != nil {
+		return nil, err
 	}
-	if r.noParent && !sudo {
-		return nil, errorf("root or sudo privileges required to create orphan token")
-	}
-	if r.askedPeriod && !sudo {
-		return nil, errorf("root or sudo privileges required to create periodic token")
+	entityID, err := b.entityFor(ctx, r.entityAlias)
+	if err != nil {
+		return nil, err
 	}
 	raw, e, err := b.store.Create(ctx, CreateParams{
 		Parent:          parent,
@@ -222,6 +220,7 @@ func (b *backend) create(ctx context.Context, req *logical.Request, d *logical.F
 		Period:          r.period,
 		Renewable:       r.renewable,
 		BoundCIDRs:      r.boundCIDRs,
+		EntityID:        entityID,
 		Path:            "auth/token/" + req.Path + r.pathSuffix,
 		Orphan:          orphan || r.noParent || r.roleOrphan,
 		NoExpiry:        slices.Contains(policies, "root"),
@@ -231,6 +230,37 @@ func (b *backend) create(ctx context.Context, req *logical.Request, d *logical.F
 		return nil, storeError(err)
 	}
 	return authResponse(raw, e, e.TTL), nil
+}
+
+// checkPrivileges refuses a batch root token, and an orphan or periodic
+// token the request asks for without sudo.
+func (r *createRequest) checkPrivileges(policies []string, sudo bool) error {
+	switch {
+	case r.typ == TypeBatch && slices.Contains(policies, "root"):
+		return errorf("batch tokens cannot be root tokens")
+	case r.noParent && !sudo:
+		return errorf("root or sudo privileges required to create orphan token")
+	case r.askedPeriod && !sudo:
+		return errorf("root or sudo privileges required to create periodic token")
+	}
+	return nil
+}
+
+// entityFor returns the entity a token created with the entity alias
+// belongs to ("" for none, so a child inherits its parent's). It is asked
+// last, once every check has passed, since it may create the entity.
+func (b *backend) entityFor(ctx context.Context, alias string) (string, error) {
+	if alias == "" {
+		return "", nil
+	}
+	if b.store.opts.EntityForAlias == nil {
+		return "", errorf("entity aliases are not available on this server")
+	}
+	id, err := b.store.opts.EntityForAlias(ctx, alias)
+	if err != nil {
+		return "", storeError(err)
+	}
+	return id, nil
 }
 
 // creator returns the calling token's entry, if it may create tokens: a

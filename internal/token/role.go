@@ -54,6 +54,9 @@ type Role struct {
 	Orphan bool `json:"orphan"`
 	// Renewable false makes the role's tokens non-renewable.
 	Renewable bool `json:"renewable"`
+	// AllowedEntityAliases are the entity aliases (names or globs) a
+	// token of the role may be created for.
+	AllowedEntityAliases []string `json:"allowed_entity_aliases,omitempty"`
 	// PathSuffix is appended to the tokens' creation path, so a whole
 	// generation can be revoked with sys/leases/revoke-prefix.
 	PathSuffix string `json:"path_suffix,omitempty"`
@@ -94,7 +97,7 @@ func roleFields() map[string]*logical.Field {
 		"allowed_policies_glob":    list("Glob patterns of further policies tokens of the role may have."),
 		"disallowed_policies":      list("Policies tokens of the role may never have."),
 		"disallowed_policies_glob": list("Glob patterns of policies tokens of the role may never have."),
-		"allowed_entity_aliases":   list("Not supported: Coffer does not create tokens for entity aliases."),
+		"allowed_entity_aliases":   list("Entity aliases (names or globs) tokens of the role may be created for."),
 		"orphan":                   {Type: logical.TypeBool, Description: "Make every token of the role an orphan."},
 		"renewable":                {Type: logical.TypeBool, Default: true, Description: "Whether tokens of the role can be renewed."},
 		"path_suffix":              {Type: logical.TypeString, Description: "Suffix of the tokens' creation path."},
@@ -122,14 +125,12 @@ func (r *Role) update(d *logical.FieldData) error {
 		{&r.AllowedPoliciesGlob, "allowed_policies_glob", sanitizeAllowed},
 		{&r.DisallowedPolicies, "disallowed_policies", lowerUnique},
 		{&r.DisallowedPoliciesGlob, "disallowed_policies_glob", lowerUnique},
+		{&r.AllowedEntityAliases, "allowed_entity_aliases", lowerUnique},
 	}
 	for _, l := range lists {
 		if v, ok := d.GetOk(l.name); ok {
 			*l.dst = l.sanitize(v.([]string))
 		}
-	}
-	if v, ok := d.GetOk("allowed_entity_aliases"); ok && len(v.([]string)) > 0 {
-		return errorf("'allowed_entity_aliases' is not supported: Coffer does not create tokens for entity aliases")
 	}
 	if v, ok := d.GetOk("orphan"); ok {
 		r.Orphan = v.(bool)
@@ -236,7 +237,7 @@ func (r *Role) data() map[string]any {
 		"allowed_policies_glob":    authutil.NonNil(r.AllowedPoliciesGlob),
 		"disallowed_policies":      authutil.NonNil(r.DisallowedPolicies),
 		"disallowed_policies_glob": authutil.NonNil(r.DisallowedPoliciesGlob),
-		"allowed_entity_aliases":   []string{},
+		"allowed_entity_aliases":   authutil.NonNil(r.AllowedEntityAliases),
 		"orphan":                   r.Orphan,
 		"renewable":                r.Renewable,
 		"path_suffix":              r.PathSuffix,

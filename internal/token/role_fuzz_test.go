@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cofferdev/coffer/internal/logical"
@@ -26,11 +27,14 @@ func FuzzRoleWriteAndCreate(f *testing.F) {
 		{`{"path_suffix":"a.b/c-d","token_bound_cidrs":"10.0.0.0/8,192.168.1.1"}`, `{"bound_cidrs":"1.2.3.4"}`},
 		{`{"path_suffix":"../x"}`, `{}`},
 		{`{"token_type":"nope"}`, `{"entity_alias":"x"}`},
+		{`{"allowed_entity_aliases":"bot-*,Alice"}`, `{"entity_alias":"ALICE"}`},
+		{`{"allowed_entity_aliases":["*"],"orphan":true}`, `{"entity_alias":"bot-1","no_parent":false}`},
 	} {
 		f.Add(seed[0], seed[1])
 	}
 	a := newAPI(f)
 	devRaw, dev := mustCreate(f, a.Store, CreateParams{Parent: a.root, Policies: []string{"dev", "team-a"}})
+	a.Store.opts.EntityForAlias = func(_ context.Context, name string) (string, error) { return "entity-" + name, nil }
 	f.Fuzz(func(t *testing.T, roleBody, createBody string) {
 		var roleData, createData map[string]any
 		if json.Unmarshal([]byte(roleBody), &roleData) != nil || json.Unmarshal([]byte(createBody), &createData) != nil {
@@ -59,6 +63,12 @@ func FuzzRoleWriteAndCreate(f *testing.F) {
 			t.Fatalf("role %s, create %s: the new token does not look up: %v", roleBody, createBody, err)
 		}
 		checkRoleToken(t, role, resp.Auth, e, roleBody, createBody)
+		if alias, _ := createData["entity_alias"].(string); alias != "" {
+			alias = strings.ToLower(alias)
+			if !matchesAny(alias, role.AllowedEntityAliases, role.AllowedEntityAliases) || e.EntityID != "entity-"+alias {
+				t.Fatalf("role %s, create %s: entity %q; the alias must be allowed and name the entity", roleBody, createBody, e.EntityID)
+			}
+		}
 	})
 }
 

@@ -42,12 +42,12 @@ func TestRoleWriteReadListDelete(t *testing.T) {
 	a := newAPI(t)
 	a.writeRole(t, "web", map[string]any{
 		"allowed_policies": "Web, db,web", "disallowed_policies_glob": []any{"Admin-*"},
-		"period": "1h", "token_bound_cidrs": "10.0.0.0/8", "path_suffix": "v1.0",
+		"period": "1h", "token_bound_cidrs": "10.0.0.0/8", "path_suffix": "v1.0", "allowed_entity_aliases": "Bob,ci-*,bob",
 	})
 	got := a.readRole(t, "web")
 	want := map[string]any{
 		"name": "web", "allowed_policies": []any{"db", "web"}, "allowed_policies_glob": []any{},
-		"disallowed_policies": []any{}, "disallowed_policies_glob": []any{"admin-*"}, "allowed_entity_aliases": []any{},
+		"disallowed_policies": []any{}, "disallowed_policies_glob": []any{"admin-*"}, "allowed_entity_aliases": []any{"bob", "ci-*"},
 		"orphan": false, "renewable": true, "path_suffix": "v1.0",
 		"token_period": 3600.0, "period": 3600.0, "token_explicit_max_ttl": 0.0, "explicit_max_ttl": 0.0,
 		"token_no_default_policy": false, "token_type": "default-service",
@@ -100,7 +100,6 @@ func TestRoleWriteRefusesInvalidAndKeepsTheOld(t *testing.T) {
 		{map[string]any{"token_type": "batch", "orphan": true, "renewable": false, "token_explicit_max_ttl": 60}, "explicit max TTL"},
 		{map[string]any{"token_num_uses": -1}, "'token_num_uses' cannot be negative"},
 		{map[string]any{"token_bound_cidrs": "nonsense"}, "token_bound_cidrs"},
-		{map[string]any{"allowed_entity_aliases": "bob"}, "'allowed_entity_aliases' is not supported"},
 		{map[string]any{"orphan": "maybe"}, "orphan"},
 	} {
 		_, err := a.asRoot(logical.UpdateOperation, "roles/r", tc.data)
@@ -242,9 +241,54 @@ func TestCreateAgainstRoleSettings(t *testing.T) {
 	if _, e, err := a.roleCreate(devRaw, dev, false, "periodic", map[string]any{"no_parent": true}); err != nil || e.Parent != dev.Hash {
 		t.Errorf("no_parent with a role: %v %v; want a child", e, err)
 	}
-	if _, _, err := a.roleCreate(devRaw, dev, false, "periodic", map[string]any{"entity_alias": "bob"}); err == nil ||
-		!strings.Contains(err.Error(), "'entity_alias' is not supported") {
-		t.Errorf("entity_alias with a role: %v", err)
+}
+
+func TestCreateAgainstRoleEntityAlias(t *testing.T) {
+	a := newAPI(t)
+	devRaw, dev := mustCreate(t, a.Store, CreateParams{Parent: a.root, Policies: []string{"dev"}})
+	a.writeRole(t, "aliased", map[string]any{"allowed_entity_aliases": "bob,ci-*", "allowed_policies": "dev"})
+	a.writeRole(t, "plain", map[string]any{"allowed_policies": "dev"})
+	var asked []string
+	a.Store.opts.EntityForAlias = func(_ context.Context, name string) (string, error) {
+		asked = append(asked, name)
+		if name == "ci-disabled" {
+			return "", logical.InvalidRequest("entity from given entity alias is disabled")
+		}
+		return "entity-" + name, nil
+	}
+	for _, tc := range []struct {
+		role, alias string
+		data        map[string]any
+		entity      string
+		wantErr     string
+		asked       bool
+	}{
+		{role: "aliased", alias: "Bob", entity: "entity-bob", asked: true},
+		{role: "aliased", alias: "ci-runner", entity: "entity-ci-runner", asked: true},
+		{role: "aliased", alias: "eve", wantErr: "invalid 'entity_alias' value"},
+		{role: "plain", alias: "bob", wantErr: "invalid 'entity_alias' value"},
+		{role: "aliased", alias: "bob", data: map[string]any{"policies": "admin"}, wantErr: "must be subset of the role's allowed policies"},
+		{role: "aliased", alias: "ci-disabled", wantErr: "entity from given entity alias is disabled", asked: true},
+	} {
+		asked = nil
+		data := map[string]any{"entity_alias": tc.alias}
+		for k, v := range tc.data {
+			data[k] = v
+		}
+		_, e, err := a.roleCreate(devRaw, dev, false, tc.role, data)
+		switch {
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s %s: %v; want %q", tc.role, tc.alias, err, tc.wantErr)
+		case tc.wantErr == "" && (err != nil || e.EntityID != tc.entity || e.Parent != dev.Hash):
+			t.Errorf("%s %s: %+v, %v; want a child of entity %s", tc.role, tc.alias, e, err, tc.entity)
+		case (len(asked) > 0) != tc.asked:
+			t.Errorf("%s %s: identity asked for %v; want asked=%v (never before every check passed)", tc.role, tc.alias, asked, tc.asked)
+		}
+	}
+	a.Store.opts.EntityForAlias = nil
+	if _, _, err := a.roleCreate(devRaw, dev, false, "aliased", map[string]any{"entity_alias": "bob"}); err == nil ||
+		!strings.Contains(err.Error(), "entity aliases are not available") {
+		t.Errorf("without an identity store: %v", err)
 	}
 }
 

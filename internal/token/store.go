@@ -36,6 +36,11 @@ type Options struct {
 	// or an error that refuses the renewal; the core asks the auth method
 	// the token came from.
 	OnRenew func(ctx context.Context, e *Entry) (*RenewTerms, error)
+	// EntityForAlias, if set, returns the identity entity that has the
+	// alias name on the token mount, creating it if needed (the core asks
+	// the identity store). Creating a token against a role with an
+	// entity_alias needs it; without it such requests are refused.
+	EntityForAlias func(ctx context.Context, name string) (entityID string, err error)
 	// Logger receives warnings about lazy revocation failures; nil
 	// discards them.
 	Logger *slog.Logger
