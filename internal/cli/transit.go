@@ -23,8 +23,9 @@ func (a *app) transitCommand() *cobra.Command {
 this machine and import it, as Vault's "transit import" does.`,
 		a.transitImportCommand("import", "Import key material as a new transit key",
 			`Import KEY as the new transit key at PATH (MOUNT/keys/NAME). KEY is the key
-material: for aes256-gcm96 and chacha20-poly1305 the raw 32 bytes, for ed25519,
-ecdsa-p256 and rsa-* a PKCS#8 private key; base64, or @FILE holding it in base64
+material: for aes256-gcm96 and chacha20-poly1305 the raw 32 bytes, for
+aes128-gcm96 the raw 16 bytes, for ed25519, ecdsa-* and rsa-* a PKCS#8 private
+key; base64, or @FILE holding it in base64
 or as a PEM "PRIVATE KEY". K=V arguments are the import's fields (type,
 allow_rotation, exportable, derived, allow_plaintext_backup, auto_rotate_period).
 The material is wrapped here (RSA-OAEP with SHA-256, then RFC 5649): only the

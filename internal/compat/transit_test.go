@@ -106,7 +106,7 @@ func TestTransit(t *testing.T) {
 func TestTransitSignVerifyHMAC(t *testing.T) {
 	in := startTransit(t)
 	lg := in.Client.Logical()
-	for _, typ := range []string{"ed25519", "ecdsa-p256", "rsa-2048"} {
+	for _, typ := range []string{"ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048", "rsa-3072"} {
 		t.Run(typ, func(t *testing.T) {
 			if _, err := lg.Write("transit/keys/"+typ, map[string]any{"type": typ}); err != nil {
 				t.Fatal(err)
@@ -124,6 +124,18 @@ func TestTransitSignVerifyHMAC(t *testing.T) {
 				t.Fatalf("public key export = %v, %v", pub, err)
 			}
 		})
+	}
+	// aes128-gcm96 encrypts and decrypts like aes256-gcm96.
+	if _, err := lg.Write("transit/keys/a128", map[string]any{"type": "aes128-gcm96"}); err != nil {
+		t.Fatal(err)
+	}
+	ct, err := lg.Write("transit/encrypt/a128", map[string]any{"plaintext": b64s("short key")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt, err := lg.Write("transit/decrypt/a128", map[string]any{"ciphertext": ct.Data["ciphertext"]})
+	if err != nil || pt.Data["plaintext"] != b64s("short key") {
+		t.Fatalf("aes128 decrypt = %v, %v", pt, err)
 	}
 	mac, err := lg.Write("transit/hmac/ed25519", map[string]any{"input": b64s("msg")})
 	if err != nil {

@@ -75,10 +75,10 @@ func (p *policy) symmetricKey(k *keyVersion, context []byte, n int) ([]byte, err
 // encrypt encrypts plaintext under version ver (0 = latest) and returns
 // the ciphertext and the version used.
 //
-// Convergent keys (always derived) derive 64 bytes from the context: the
-// first 32 are the AEAD key, the last 32 an HMAC-SHA256 key; the nonce is
-// the first 12 bytes of HMAC(hmacKey, plaintext), Vault's convergent
-// version 3. Same key, context and plaintext give the same ciphertext.
+// Convergent keys (always derived) derive the key size plus 32 bytes from
+// the context: the first keySize bytes are the AEAD key, the last 32 an
+// HMAC-SHA256 key; the nonce is the first 12 bytes of HMAC(hmacKey,
+// plaintext), Vault's convergent version 3. Same key, context and plaintext give the same ciphertext.
 // aad is authenticated, not encrypted (symmetric keys only).
 func (p *policy) encrypt(ver int, context, nonce, plaintext, aad []byte) (string, int, error) {
 	if !p.Type.supportsEncryption() {
@@ -106,7 +106,8 @@ func (p *policy) encrypt(ver int, context, nonce, plaintext, aad []byte) (string
 		}
 		return formatCiphertext(ver, out), ver, nil
 	}
-	n := symmetricKeySize
+	size := p.Type.keySize()
+	n := size
 	if p.ConvergentEncryption {
 		n += sha256.Size
 	}
@@ -114,13 +115,13 @@ func (p *policy) encrypt(ver int, context, nonce, plaintext, aad []byte) (string
 	if err != nil {
 		return "", 0, err
 	}
-	aead, err := p.cipherFor(k, key[:symmetricKeySize])
+	aead, err := p.cipherFor(k, key[:size])
 	if err != nil {
 		return "", 0, fmt.Errorf("transit: build cipher: %w", err)
 	}
 	out := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plaintext)+aead.Overhead())
 	if p.ConvergentEncryption {
-		mac := hmac.New(sha256.New, key[symmetricKeySize:])
+		mac := hmac.New(sha256.New, key[size:])
 		mac.Write(plaintext)
 		copy(out, mac.Sum(nil))
 	} else {
@@ -156,7 +157,7 @@ func (p *policy) decrypt(context, aad []byte, ciphertext string) ([]byte, int, e
 		}
 		return plain, ver, nil
 	}
-	key, err := p.symmetricKey(k, context, symmetricKeySize)
+	key, err := p.symmetricKey(k, context, p.Type.keySize())
 	if err != nil {
 		return nil, 0, err
 	}

@@ -32,12 +32,15 @@ func (e *env) exported(name string) []byte {
 // decrypts here, and the reverse.
 func TestCiphertextLayout(t *testing.T) {
 	e := newEnv(t)
-	for _, typ := range []string{"aes256-gcm96", "chacha20-poly1305"} {
+	for _, typ := range []string{"aes128-gcm96", "aes256-gcm96", "chacha20-poly1305"} {
 		t.Run(typ, func(t *testing.T) {
 			e.write("keys/"+typ, map[string]any{"type": typ, "exportable": true})
 			key := e.exported(typ)
+			if want := map[string]int{"aes128-gcm96": 16}[typ]; want != 0 && len(key) != want || want == 0 && len(key) != 32 {
+				t.Fatalf("%s key of %d bytes", typ, len(key))
+			}
 			var aead cipher.AEAD
-			if typ == "aes256-gcm96" {
+			if strings.HasPrefix(typ, "aes") {
 				block, _ := aes.NewCipher(key)
 				aead, _ = cipher.NewGCM(block)
 			} else {
@@ -64,7 +67,7 @@ func TestCiphertextLayout(t *testing.T) {
 
 func TestEncryptDecryptRoundTrip(t *testing.T) {
 	e := newEnv(t)
-	for _, typ := range []string{"aes256-gcm96", "chacha20-poly1305", "rsa-2048"} {
+	for _, typ := range []string{"aes128-gcm96", "aes256-gcm96", "chacha20-poly1305", "rsa-2048", "rsa-3072"} {
 		t.Run(typ, func(t *testing.T) {
 			e.write("keys/rt-"+typ, map[string]any{"type": typ})
 			for _, msg := range []string{"", "x", strings.Repeat("y", 100)} {
@@ -137,38 +140,45 @@ func TestDerivedKeys(t *testing.T) {
 }
 
 // TestConvergentEncryption checks determinism and Vault's version-3 nonce
-// derivation, recomputed here from the exported key: 64 bytes of
-// HKDF-SHA256(key, salt=nil, info=context); AEAD key = first 32, nonce =
-// HMAC-SHA256(last 32, plaintext)[:12].
+// derivation, recomputed here from the exported key: the key size plus 32
+// bytes of HKDF-SHA256(key, salt=nil, info=context); AEAD key = the first
+// key-size bytes, nonce = HMAC-SHA256(the last 32, plaintext)[:12].
 func TestConvergentEncryption(t *testing.T) {
-	e := newEnv(t)
-	e.write("keys/c", map[string]any{"derived": true, "convergent_encryption": true, "exportable": true})
-	ctx1 := map[string]any{"context": b64("ctx-1")}
-	a := e.encrypt("c", "same", ctx1)
-	if b := e.encrypt("c", "same", ctx1); a != b {
-		t.Fatalf("same plaintext and context gave %q and %q", a, b)
-	}
-	if b := e.encrypt("c", "same", map[string]any{"context": b64("ctx-2")}); a == b {
-		t.Fatal("a different context gave the same ciphertext")
-	}
-	if b := e.encrypt("c", "other", ctx1); a == b {
-		t.Fatal("a different plaintext gave the same ciphertext")
-	}
-	derived, err := hkdf.Key(sha256.New, e.exported("c"), nil, "ctx-1", 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mac := hmac.New(sha256.New, derived[32:])
-	mac.Write([]byte("same"))
-	nonce := mac.Sum(nil)[:12]
-	block, _ := aes.NewCipher(derived[:32])
-	gcm, _ := cipher.NewGCM(block)
-	want := "vault:v1:" + base64.StdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte("same"), nil))
-	if a != want {
-		t.Fatalf("convergent ciphertext %q; want Vault's %q", a, want)
-	}
-	if d := e.read("keys/c"); d["convergent_encryption"] != true || d["convergent_encryption_version"] != -1 {
-		t.Fatalf("convergent read = %v", d)
+	for typ, size := range map[string]int{"aes256-gcm96": 32, "aes128-gcm96": 16} {
+		t.Run(typ, func(t *testing.T) {
+			e := newEnv(t)
+			e.write("keys/c", map[string]any{"type": typ, "derived": true, "convergent_encryption": true, "exportable": true})
+			ctx1 := map[string]any{"context": b64("ctx-1")}
+			a := e.encrypt("c", "same", ctx1)
+			if b := e.encrypt("c", "same", ctx1); a != b {
+				t.Fatalf("same plaintext and context gave %q and %q", a, b)
+			}
+			if b := e.encrypt("c", "same", map[string]any{"context": b64("ctx-2")}); a == b {
+				t.Fatal("a different context gave the same ciphertext")
+			}
+			if b := e.encrypt("c", "other", ctx1); a == b {
+				t.Fatal("a different plaintext gave the same ciphertext")
+			}
+			derived, err := hkdf.Key(sha256.New, e.exported("c"), nil, "ctx-1", size+32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mac := hmac.New(sha256.New, derived[size:])
+			mac.Write([]byte("same"))
+			nonce := mac.Sum(nil)[:12]
+			block, _ := aes.NewCipher(derived[:size])
+			gcm, _ := cipher.NewGCM(block)
+			want := "vault:v1:" + base64.StdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte("same"), nil))
+			if a != want {
+				t.Fatalf("convergent ciphertext %q; want Vault's %q", a, want)
+			}
+			if got := e.decrypt("c", a, ctx1); got != "same" {
+				t.Fatalf("decrypt = %q", got)
+			}
+			if d := e.read("keys/c"); d["convergent_encryption"] != true || d["convergent_encryption_version"] != -1 {
+				t.Fatalf("convergent read = %v", d)
+			}
+		})
 	}
 }
 

@@ -53,10 +53,16 @@ func pkcs8(t *testing.T, k any) []byte {
 // TestImportSymmetric: an imported AES key encrypts exactly as that key
 // does outside (a ciphertext made by transit opens with the raw key).
 func TestImportSymmetric(t *testing.T) {
+	for typ, size := range map[string]int{"aes256-gcm96": 32, "aes128-gcm96": 16} {
+		t.Run(typ, func(t *testing.T) { testImportSymmetric(t, typ, size) })
+	}
+}
+
+func testImportSymmetric(t *testing.T, typ string, size int) {
 	e := newEnv(t)
-	raw := make([]byte, 32)
+	raw := make([]byte, size)
 	rand.Read(raw)
-	e.write("keys/byok/import", map[string]any{"ciphertext": wrapForImport(t, e, raw, sha256.New), "exportable": true})
+	e.write("keys/byok/import", map[string]any{"ciphertext": wrapForImport(t, e, raw, sha256.New), "exportable": true, "type": typ})
 	key := e.read("keys/byok")
 	if key["imported_key"] != true || key["imported_key_allow_rotation"] != false || key["latest_version"] != 1 {
 		t.Fatalf("key = %v", key)
@@ -87,6 +93,8 @@ func TestImportAsymmetric(t *testing.T) {
 	rsaPriv, _ := rsa.GenerateKey(rand.Reader, 2048)
 	msg := []byte("signed message")
 	digest := sha256.Sum256(msg)
+	ec384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	ec521, _ := ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
 	for _, tc := range []struct {
 		typ    string
 		priv   any
@@ -94,6 +102,8 @@ func TestImportAsymmetric(t *testing.T) {
 	}{
 		{"ed25519", edPriv, func(sig []byte) bool { return ed25519.Verify(edPub, msg, sig) }},
 		{"ecdsa-p256", ecPriv, func(sig []byte) bool { return ecdsa.VerifyASN1(&ecPriv.PublicKey, digest[:], sig) }},
+		{"ecdsa-p384", ec384, func(sig []byte) bool { return ecdsa.VerifyASN1(&ec384.PublicKey, digest[:], sig) }},
+		{"ecdsa-p521", ec521, func(sig []byte) bool { return ecdsa.VerifyASN1(&ec521.PublicKey, digest[:], sig) }},
 		{"rsa-2048", rsaPriv, func(sig []byte) bool {
 			return rsa.VerifyPSS(&rsaPriv.PublicKey, crypto.SHA256, digest[:], sig, nil) == nil
 		}},
@@ -168,6 +178,8 @@ func TestImportRefused(t *testing.T) {
 		{"wrong size", map[string]any{"ciphertext": wrapForImport(t, e, good[:16], sha256.New)}, "32 bytes"},
 		{"not pkcs8", map[string]any{"ciphertext": ct, "type": "ed25519"}, "does not parse"},
 		{"wrong curve", map[string]any{"ciphertext": wrapForImport(t, e, pkcs8(t, ecPriv), sha256.New), "type": "ecdsa-p256"}, "not a ecdsa-p256 key"},
+		{"wrong curve for p521", map[string]any{"ciphertext": wrapForImport(t, e, pkcs8(t, ecPriv), sha256.New), "type": "ecdsa-p521"}, "not a ecdsa-p521 key"},
+		{"aes256 material for aes128", map[string]any{"ciphertext": ct, "type": "aes128-gcm96"}, "a aes128-gcm96 key is 16 bytes; the imported key is 32"},
 		{"convergent", map[string]any{"ciphertext": ct, "convergent_encryption": true, "derived": true}, "convergent"},
 		{"auto-rotate without rotation", map[string]any{"ciphertext": ct, "auto_rotate_period": "24h"}, "needs allow_rotation"},
 		{"unknown type", map[string]any{"ciphertext": ct, "type": "des"}, "unknown key type"},

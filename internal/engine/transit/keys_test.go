@@ -15,11 +15,15 @@ func TestCreateAndReadEveryType(t *testing.T) {
 		enc, sign, derivation bool
 		pubPrefix             string
 	}{
+		{"aes128-gcm96", true, false, true, ""},
 		{"aes256-gcm96", true, false, true, ""},
 		{"chacha20-poly1305", true, false, true, ""},
 		{"ed25519", false, true, true, ""},
 		{"ecdsa-p256", false, true, false, "-----BEGIN PUBLIC KEY-----"},
+		{"ecdsa-p384", false, true, false, "-----BEGIN PUBLIC KEY-----"},
+		{"ecdsa-p521", false, true, false, "-----BEGIN PUBLIC KEY-----"},
 		{"rsa-2048", true, true, false, "-----BEGIN PUBLIC KEY-----"},
+		{"rsa-3072", true, true, false, "-----BEGIN PUBLIC KEY-----"},
 		{"rsa-4096", true, true, false, "-----BEGIN PUBLIC KEY-----"},
 	} {
 		t.Run(tc.typ, func(t *testing.T) {
@@ -46,10 +50,17 @@ func TestCreateAndReadEveryType(t *testing.T) {
 			if pub == "" || !strings.HasPrefix(pub, tc.pubPrefix) || m["creation_time"] == "" {
 				t.Fatalf("asymmetric version entry = %v", m)
 			}
+			wantName := map[string]string{"ecdsa-p256": "P-256", "ecdsa-p384": "P-384", "ecdsa-p521": "P-521", "ed25519": "ed25519"}[tc.typ]
+			if wantName == "" {
+				wantName = tc.typ
+			}
+			if m["name"] != wantName {
+				t.Fatalf("version name = %v; want %s", m["name"], wantName)
+			}
 		})
 	}
 	resp, err := e.req(logical.ListOperation, "keys/", nil)
-	if err != nil || len(resp.Data["keys"].([]string)) != 6 {
+	if err != nil || len(resp.Data["keys"].([]string)) != 10 {
 		t.Fatalf("list = %v, %v", resp, err)
 	}
 }

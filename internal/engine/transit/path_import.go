@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -202,8 +201,8 @@ func importedVersion(t keyType, material []byte, now time.Time) (*keyVersion, er
 	k := &keyVersion{HMACKey: make([]byte, hmacKeySize), CreationTime: now.UTC()}
 	rand.Read(k.HMACKey)
 	if t.symmetric() {
-		if len(material) != symmetricKeySize {
-			return nil, logical.InvalidRequest("a %s key is %d bytes; the imported key is %d", t, symmetricKeySize, len(material))
+		if len(material) != t.keySize() {
+			return nil, logical.InvalidRequest("a %s key is %d bytes; the imported key is %d", t, t.keySize(), len(material))
 		}
 		k.Key = append([]byte(nil), material...)
 		return k, k.prepare(t)
@@ -222,7 +221,7 @@ func importedVersion(t keyType, material []byte, now time.Time) (*keyVersion, er
 		k.PublicKey = base64.StdEncoding.EncodeToString(priv.Public().(ed25519.PublicKey))
 		return k, k.prepare(t)
 	case *ecdsa.PrivateKey:
-		if t != typeECDSAP256 || priv.Curve != elliptic.P256() {
+		if !t.isECDSA() || priv.Curve != t.curve() {
 			return nil, mismatch
 		}
 		return withPrivateKey(k, priv)

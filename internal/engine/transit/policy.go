@@ -5,7 +5,6 @@ import (
 	"crypto/cipher"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -21,10 +20,6 @@ import (
 
 // hmacKeySize is the size of every version's HMAC key, as in Vault.
 const hmacKeySize = 32
-
-// symmetricKeySize is the AEAD key size of aes256-gcm96 and
-// chacha20-poly1305.
-const symmetricKeySize = 32
 
 // keyVersion is one version of a key. It is immutable once published.
 type keyVersion struct {
@@ -168,7 +163,7 @@ func newKeyVersion(t keyType, now time.Time) (*keyVersion, error) {
 	rand.Read(k.HMACKey)
 	switch {
 	case t.symmetric():
-		k.Key = make([]byte, symmetricKeySize)
+		k.Key = make([]byte, t.keySize())
 		rand.Read(k.Key)
 	case t == typeEd25519:
 		pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -177,8 +172,8 @@ func newKeyVersion(t keyType, now time.Time) (*keyVersion, error) {
 		}
 		k.Key = priv
 		k.PublicKey = base64.StdEncoding.EncodeToString(pub)
-	case t == typeECDSAP256:
-		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case t.isECDSA():
+		priv, err := ecdsa.GenerateKey(t.curve(), rand.Reader)
 		if err != nil {
 			return nil, fmt.Errorf("transit: generate ecdsa key: %w", err)
 		}
@@ -216,7 +211,7 @@ func withPrivateKey(k *keyVersion, priv crypto.Signer) (*keyVersion, error) {
 func (k *keyVersion) prepare(t keyType) error {
 	switch {
 	case t.symmetric():
-		if len(k.Key) != symmetricKeySize {
+		if len(k.Key) != t.keySize() {
 			return ErrCorruptEntry
 		}
 	case t == typeEd25519:

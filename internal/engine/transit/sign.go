@@ -22,8 +22,10 @@ type signOptions struct {
 	saltLength int    // rsa-pss salt length
 }
 
-// p256Size is the byte length of a P-256 scalar, used for JWS r||s.
-const p256Size = 32
+// scalarSize is the byte length of a scalar of key's curve: r and s each
+// take that many bytes in a JWS signature (32 for P-256, 48 for P-384, 66
+// for P-521).
+func scalarSize(key *ecdsa.PublicKey) int { return (key.Curve.Params().BitSize + 7) / 8 }
 
 func parseSignOptions(hashName string, prehashed bool, sigAlg, marshaling, salt string) (signOptions, error) {
 	h, err := hashAlgorithm(hashName)
@@ -149,9 +151,10 @@ func signECDSA(key *ecdsa.PrivateKey, digest []byte, marshaling string) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 2*p256Size)
-	r.FillBytes(out[:p256Size])
-	s.FillBytes(out[p256Size:])
+	n := scalarSize(&key.PublicKey)
+	out := make([]byte, 2*n)
+	r.FillBytes(out[:n])
+	s.FillBytes(out[n:])
 	return out, nil
 }
 
@@ -190,11 +193,12 @@ func (p *policy) verify(kctx, input []byte, signature string, o signOptions) (bo
 		if o.marshaling == "asn1" {
 			return ecdsa.VerifyASN1(&key.PublicKey, digest, sig), nil
 		}
-		if len(sig) != 2*p256Size {
+		n := scalarSize(&key.PublicKey)
+		if len(sig) != 2*n {
 			return false, nil
 		}
-		r := new(big.Int).SetBytes(sig[:p256Size])
-		s := new(big.Int).SetBytes(sig[p256Size:])
+		r := new(big.Int).SetBytes(sig[:n])
+		s := new(big.Int).SetBytes(sig[n:])
 		return ecdsa.Verify(&key.PublicKey, digest, r, s), nil
 	case *rsa.PrivateKey:
 		if o.sigAlg == "pkcs1v15" {

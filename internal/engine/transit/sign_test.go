@@ -1,15 +1,19 @@
 package transit
 
 import (
+	"crypto/ecdsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
+	"math/big"
 	"strings"
 	"testing"
 )
 
 func TestSignVerify(t *testing.T) {
 	e := newEnv(t)
-	for _, typ := range []string{"ed25519", "ecdsa-p256", "rsa-2048", "rsa-4096"} {
+	for _, typ := range []string{"ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048", "rsa-3072", "rsa-4096"} {
 		e.write("keys/"+typ, map[string]any{"type": typ})
 	}
 	e.write("keys/ed-derived", map[string]any{"type": "ed25519", "derived": true})
@@ -26,6 +30,11 @@ func TestSignVerify(t *testing.T) {
 		{"ecdsa sha2-384 in url", "ecdsa-p256", "sign/ecdsa-p256/sha2-384", nil},
 		{"ecdsa sha3-256", "ecdsa-p256", "sign/ecdsa-p256", map[string]any{"hash_algorithm": "sha3-256"}},
 		{"ecdsa prehashed", "ecdsa-p256", "sign/ecdsa-p256", map[string]any{"prehashed": true, "input": base64.StdEncoding.EncodeToString(digest[:])}},
+		{"ecdsa p384 asn1", "ecdsa-p384", "sign/ecdsa-p384/sha2-384", nil},
+		{"ecdsa p384 jws", "ecdsa-p384", "sign/ecdsa-p384", map[string]any{"marshaling_algorithm": "jws"}},
+		{"ecdsa p521 asn1", "ecdsa-p521", "sign/ecdsa-p521/sha2-512", nil},
+		{"ecdsa p521 jws", "ecdsa-p521", "sign/ecdsa-p521", map[string]any{"marshaling_algorithm": "jws"}},
+		{"rsa-3072 pss", "rsa-3072", "sign/rsa-3072", nil},
 		{"rsa pss", "rsa-2048", "sign/rsa-2048", nil},
 		{"rsa pss hash salt", "rsa-2048", "sign/rsa-2048", map[string]any{"salt_length": "hash"}},
 		{"rsa pkcs1v15", "rsa-2048", "sign/rsa-2048", map[string]any{"signature_algorithm": "pkcs1v15"}},
@@ -147,5 +156,38 @@ func TestHMAC(t *testing.T) {
 	batch := e.write("hmac/k", map[string]any{"batch_input": []any{map[string]any{"input": b64("a")}, map[string]any{}}})
 	if r := batch["batch_results"].([]map[string]any); r[0]["hmac"] == nil || r[1]["error"] != "missing input for HMAC" {
 		t.Fatalf("hmac batch = %v", r)
+	}
+}
+
+// TestECDSAJWSLayout checks each curve's JWS signature against the standard
+// library: r||s, each as long as the curve's scalar (32, 48 and 66 bytes),
+// over SHA-256 of the input by default, verifiable with the public key a
+// key read shows.
+func TestECDSAJWSLayout(t *testing.T) {
+	e := newEnv(t)
+	for typ, size := range map[string]int{"ecdsa-p256": 32, "ecdsa-p384": 48, "ecdsa-p521": 66} {
+		t.Run(typ, func(t *testing.T) {
+			e.write("keys/jws-"+typ, map[string]any{"type": typ})
+			pemKey := e.read("keys/jws-" + typ)["keys"].(map[string]any)["1"].(map[string]any)["public_key"].(string)
+			block, _ := pem.Decode([]byte(pemKey))
+			if block == nil {
+				t.Fatalf("public key %q is not PEM", pemKey)
+			}
+			parsed, err := x509.ParsePKIXPublicKey(block.Bytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub := parsed.(*ecdsa.PublicKey)
+			sig := e.write("sign/jws-"+typ, map[string]any{"input": b64("jws"), "marshaling_algorithm": "jws"})["signature"].(string)
+			raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(sig, "vault:v1:"))
+			if err != nil || len(raw) != 2*size {
+				t.Fatalf("signature %q: %d bytes, %v; want %d", sig, len(raw), err, 2*size)
+			}
+			digest := sha256.Sum256([]byte("jws"))
+			r, s := new(big.Int).SetBytes(raw[:size]), new(big.Int).SetBytes(raw[size:])
+			if !ecdsa.Verify(pub, digest[:], r, s) {
+				t.Fatal("the JWS signature does not verify with the standard library")
+			}
+		})
 	}
 }
