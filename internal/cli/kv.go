@@ -34,6 +34,7 @@ Paths are either full ("secret/app") or relative to -mount ("-mount=secret app")
 		a.kvVersionsCommand(kv, "undelete"),
 		a.kvVersionsCommand(kv, "destroy"),
 		a.kvMetadataCommand(kv),
+		a.kvEnableVersioningCommand(),
 	)
 	cmd.PersistentFlags().StringVar(&kv.mount, "mount", "", "KV mount path; the argument is then relative to it")
 	return a.addAPIFlags(cmd)

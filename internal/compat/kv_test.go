@@ -111,6 +111,22 @@ func TestKVv1AndCubbyhole(t *testing.T) {
 		t.Fatalf("kv1 list = %v, %v", l, err)
 	}
 
+	// `vault kv enable-versioning kv1/` tunes options.version to 2: the
+	// secret becomes version 1 and the KV v2 client reads it.
+	if err := in.Client.Sys().TuneMount("kv1", vaultapi.MountConfigInput{Options: map[string]string{"version": "2"}}); err != nil {
+		t.Fatalf("enable versioning: %v", err)
+	}
+	v2, err := in.Client.KVv2("kv1").Get(t.Context(), "a/b")
+	if err != nil || v2.Data["k"] != "v1-value" || v2.VersionMetadata.Version != 1 {
+		t.Fatalf("kv2 get after the upgrade = %+v, %v", v2, err)
+	}
+	if _, err := in.Client.KVv2("kv1").Put(t.Context(), "a/b", map[string]any{"k": "v2-value"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Client.Sys().TuneMount("kv1", vaultapi.MountConfigInput{Options: map[string]string{"version": "1"}}); !isStatus(err, 400) {
+		t.Fatalf("back to version 1: %v; want 400", err)
+	}
+
 	// Each token sees only its own cubbyhole.
 	a := in.NewClient(t, createToken(t, in, &vaultapi.TokenCreateRequest{}))
 	b := in.NewClient(t, createToken(t, in, &vaultapi.TokenCreateRequest{}))

@@ -99,6 +99,9 @@ func (c *Core) handle(ctx context.Context, st *unsealedState, req *logical.Reque
 	m := st.mounts.route(req.Path)
 	if m == nil {
 		err := logical.Errorf(logical.KindUnsupportedPath, "no handler for route %q", req.Path)
+		if mount, what := st.mounts.busyWith(req.Path); what == busyKVUpgrade {
+			err = logical.InvalidRequest("the mount %s is %s; retry shortly", mount, what)
+		}
 		if aerr := c.auditRequest(req, "", nil, err); aerr != nil {
 			return nil, aerr
 		}

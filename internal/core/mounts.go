@@ -40,6 +40,13 @@ type MountEntry struct {
 	Local       bool              `json:"local"`
 	SealWrap    bool              `json:"seal_wrap"`
 	Config      MountConfig       `json:"config"`
+	// KVUpgradeUUID is set while a KV v1 mount's data is being copied for
+	// its upgrade to version 2: the UUID the copy's storage is under. A
+	// start that finds it wipes that storage; the upgrade did not finish.
+	KVUpgradeUUID string `json:"kv_upgrade_uuid,omitempty"`
+	// RetiredView is the storage prefix of the KV v1 data an upgraded
+	// mount left behind, until it is wiped.
+	RetiredView string `json:"retired_view,omitempty"`
 
 	backend logical.Backend
 	view    storage.Backend
@@ -89,29 +96,44 @@ var builtinTypes = map[string]bool{"system": true, "cubbyhole": true, "token": t
 type mountTable struct {
 	mu      sync.RWMutex
 	entries map[string]*MountEntry // by path
-	// moving holds the paths of mounts being moved (sys/remount): route
-	// skips them, so no request reaches them (lease revocation, which
-	// looks mounts up with get, still does).
-	moving map[string]bool
+	// busy holds the mounts being moved (sys/remount) or upgraded (KV v1
+	// to v2), by path, with what is happening to them: route skips them,
+	// so no request reaches them (lease revocation, which looks mounts up
+	// with get, still does).
+	busy map[string]string
 }
 
-func (t *mountTable) setMoving(path string, moving bool) {
+// setBusy marks the mount at path busy with what ("" clears it).
+func (t *mountTable) setBusy(path, what string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !moving {
-		delete(t.moving, path)
+	if what == "" {
+		delete(t.busy, path)
 		return
 	}
-	if t.moving == nil {
-		t.moving = map[string]bool{}
+	if t.busy == nil {
+		t.busy = map[string]string{}
 	}
-	t.moving[path] = true
+	t.busy[path] = what
 }
 
-func (t *mountTable) isMoving(path string) bool {
+func (t *mountTable) isBusy(path string) bool {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.moving[path]
+	return t.busy[path] != ""
+}
+
+// busyWith tells, for a request path route found no mount for, whether a
+// busy mount would serve it and what it is busy with.
+func (t *mountTable) busyWith(path string) (mount, what string) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for p, w := range t.busy {
+		if strings.HasPrefix(path, p) || path+"/" == p {
+			return p, w
+		}
+	}
+	return "", ""
 }
 
 // route finds the mount for path by trying each "/"-bounded prefix, longest
@@ -128,7 +150,7 @@ func (t *mountTable) route(path string) *MountEntry {
 			prefix += "/"
 		}
 		if m, ok := t.entries[prefix]; ok {
-			if len(t.moving) > 0 && t.moving[prefix] {
+			if len(t.busy) > 0 && t.busy[prefix] != "" {
 				return nil
 			}
 			return m
@@ -263,6 +285,9 @@ func (c *Core) saveMounts(ctx context.Context, entries []*MountEntry) error {
 // the core; everything else comes from the factory map.
 func (c *Core) instantiate(ctx context.Context, st *unsealedState, m *MountEntry) error {
 	m.view = storage.NewView(c.barrier, viewPrefix(m))
+	if m.Type == "kv" {
+		m.view = storage.NewGate(m.view) // closed while upgradeKV copies it
+	}
 	cfg := &atomic.Pointer[MountConfig]{}
 	mc := m.Config
 	cfg.Store(&mc)

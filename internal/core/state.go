@@ -96,6 +96,10 @@ func (c *Core) setupUnsealed(ctx context.Context, active bool) (*unsealedState, 
 	if !active {
 		return st, nil
 	}
+	if err := c.finishKVUpgrades(ctx, st); err != nil {
+		cancel()
+		return nil, err
+	}
 	if err := st.leases.Start(ctx); err != nil {
 		cancel()
 		return nil, fmt.Errorf("core: start lease manager: %w", err)

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -292,14 +293,10 @@ func (c *Core) handleTuneWrite(st *unsealedState) logical.Handler {
 		if err := applyTune(&next, raw, d, c.maxTTL); err != nil {
 			return nil, err
 		}
-		var table []*MountEntry
-		for _, e := range st.mounts.persisted() {
-			if e.Path == m.Path {
-				e = &next
-			}
-			table = append(table, e)
+		if kvUpgrade(m, &next) {
+			return c.upgradeKV(ctx, st, m, &next)
 		}
-		if err := c.saveMounts(ctx, table); err != nil {
+		if err := c.saveMountsWith(ctx, st, &next); err != nil {
 			return nil, err
 		}
 		mc := next.Config
@@ -345,8 +342,21 @@ func applyTune(next *MountEntry, raw map[string]any, d *logical.FieldData, syste
 	}
 	if opts := d.KVPairs("options"); opts != nil {
 		if v, ok := opts["version"]; ok && v != next.Options["version"] && !(v == "1" && next.Options["version"] == "") {
-			return logical.InvalidRequest("changing the kv version of an existing mount is not supported; mount a new kv-v2 engine and copy the data")
+			if next.Type != "kv" || v != "2" {
+				return logical.InvalidRequest("a mount's kv version can only change from 1 to 2, not to %q", v)
+			}
+			next.Options = maps.Clone(next.Options)
+			if next.Options == nil {
+				next.Options = map[string]string{}
+			}
+			next.Options["version"] = v
 		}
 	}
 	return nil
+}
+
+// kvUpgrade reports whether a tune from m to next turns a KV v1 mount into
+// KV v2.
+func kvUpgrade(m, next *MountEntry) bool {
+	return m.Type == "kv" && m.Options["version"] != "2" && next.Options["version"] == "2"
 }

@@ -114,8 +114,8 @@ func checkRemount(st *unsealedState, src *MountEntry, to string) error {
 	if builtinTypes[src.Type] {
 		return logical.InvalidRequest("cannot remount %q", src.Path)
 	}
-	if st.mounts.isMoving(src.Path) {
-		return logical.InvalidRequest("%q is already being moved", src.Path)
+	if st.mounts.isBusy(src.Path) {
+		return logical.InvalidRequest("%q is already being moved or upgraded", src.Path)
 	}
 	if src.Table == tableAuth {
 		if !strings.HasPrefix(to, "auth/") || to == "auth/" || to == "auth/token/" {
@@ -149,8 +149,8 @@ func (c *Core) remount(ctx context.Context, st *unsealedState, src *MountEntry, 
 	if err := checkRemount(st, src, to); err != nil {
 		return err
 	}
-	st.mounts.setMoving(src.Path, true)
-	defer st.mounts.setMoving(src.Path, false)
+	st.mounts.setBusy(src.Path, "being moved")
+	defer st.mounts.setBusy(src.Path, "")
 	if src.Table == tableAuth {
 		if err := revokeTokensFrom(ctx, st.tokens, src.Path); err != nil {
 			return fmt.Errorf("revoke the tokens of %s: %w", src.Path, err)

@@ -210,9 +210,39 @@ func TestHACluster(t *testing.T) {
 		t.Errorf("standby 2 did not forward the write")
 	}
 	t.Run("invalidation", func(t *testing.T) { testHAInvalidation(t, nodes, clients) })
+	t.Run("kv-upgrade", func(t *testing.T) { testHAKVUpgrade(t, clients) })
 	t.Run("batch-login", func(t *testing.T) { testHABatchLogin(t, nodes, clients) })
 	t.Run("health", func(t *testing.T) { testHAHealth(t, clients) })
 	t.Run("step-down", func(t *testing.T) { testHAStepDown(t, nodes, clients) })
+}
+
+// testHAKVUpgrade upgrades a KV v1 mount to v2 through a standby (the tune
+// is forwarded); every node then serves the data as KV v2.
+func testHAKVUpgrade(t *testing.T, clients []*vaultapi.Client) {
+	ctx := context.Background()
+	active := activeIndex(t, clients)
+	standby := (active + 1) % len(clients)
+	if err := clients[active].Sys().Mount("legacy", &vaultapi.MountInput{Type: "kv"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := clients[active].KVv1("legacy").Put(ctx, "app/db", map[string]any{"password": "v1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := clients[standby].Sys().TuneMount("legacy", vaultapi.MountConfigInput{Options: map[string]string{"version": "2"}}); err != nil {
+		t.Fatalf("upgrade through a standby: %v", err)
+	}
+	for i, c := range clients {
+		var got *vaultapi.KVSecret
+		var err error
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if got, err = c.KVv2("legacy").Get(ctx, "app/db"); err == nil {
+				break
+			}
+		}
+		if err != nil || got.Data["password"] != "v1" || got.VersionMetadata.Version != 1 {
+			t.Fatalf("node %d after the upgrade: %+v, %v", i, got, err)
+		}
+	}
 }
 
 // testHAInvalidation: what the active node changes, standbys stop serving
