@@ -3,6 +3,8 @@ package compat
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -320,5 +322,37 @@ func TestTransitImport(t *testing.T) {
 	key, err := lg.Read("transit/keys/byok")
 	if err != nil || key.Data["imported_key"] != true {
 		t.Fatalf("key = %v, %v", key, err)
+	}
+}
+
+// TestTransitImportPublicKey: a key imported from its PEM public key
+// verifies a signature made outside, and refuses to sign.
+func TestTransitImportPublicKey(t *testing.T) {
+	in := startTransit(t)
+	lg := in.Client.Logical()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	if _, err := lg.Write("transit/keys/partner/import", map[string]any{"type": "ecdsa-p256", "public_key": pemKey}); err != nil {
+		t.Fatalf("public key import: %v", err)
+	}
+	digest := sha256.Sum256([]byte("partner message"))
+	sig, err := ecdsa.SignASN1(rand.Reader, priv, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := lg.Write("transit/verify/partner", map[string]any{"input": b64s("partner message"),
+		"signature": "vault:v1:" + base64.StdEncoding.EncodeToString(sig)})
+	if err != nil || v.Data["valid"] != true {
+		t.Fatalf("verify = %v, %v", v, err)
+	}
+	if _, err := lg.Write("transit/sign/partner", map[string]any{"input": b64s("x")}); !isStatus(err, 400) {
+		t.Fatalf("sign with a public-only key: %v; want 400", err)
 	}
 }

@@ -99,7 +99,7 @@ func (p *policy) encrypt(ver int, context, nonce, plaintext, aad []byte) (string
 		if len(aad) > 0 {
 			return "", 0, logical.InvalidRequest("associated data not supported for key type %s", p.Type)
 		}
-		pub := k.signer.Public().(*rsa.PublicKey)
+		pub := k.public().(*rsa.PublicKey)
 		out, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub, plaintext, nil)
 		if err != nil {
 			return "", 0, logical.InvalidRequest("failed to RSA encrypt the plaintext: plaintext too long")
@@ -150,7 +150,10 @@ func (p *policy) decrypt(context, aad []byte, ciphertext string) ([]byte, int, e
 		return nil, 0, err
 	}
 	if p.Type.isRSA() {
-		priv := k.signer.(*rsa.PrivateKey)
+		priv, ok := k.signer.(*rsa.PrivateKey)
+		if !ok {
+			return nil, 0, errPublicOnly(ver, "decrypt")
+		}
 		plain, err := rsa.DecryptOAEP(sha256.New(), nil, priv, raw, nil)
 		if err != nil {
 			return nil, 0, logical.InvalidRequest("failed to RSA decrypt the ciphertext")
@@ -178,7 +181,10 @@ func (p *policy) decrypt(context, aad []byte, ciphertext string) ([]byte, int, e
 // signingKey returns the private key of version k, derived from context
 // for derived ed25519 keys (Vault: HKDF of the 64-byte private key, 32
 // bytes used as the seed).
-func (p *policy) signingKey(k *keyVersion, context []byte) (any, error) {
+func (p *policy) signingKey(k *keyVersion, ver int, context []byte) (any, error) {
+	if k.publicOnly() {
+		return nil, errPublicOnly(ver, "sign")
+	}
 	if p.Type == typeEd25519 && p.Derived {
 		seed, err := deriveKey(k.Key, context, ed25519.SeedSize)
 		if err != nil {

@@ -99,6 +99,9 @@ func exportKey(p *policy, k *keyVersion, typ string) (string, error) {
 	case exportPublic:
 		return k.PublicKey, nil
 	}
+	if !p.Type.symmetric() && k.publicOnly() {
+		return "", errPublicOnly(0, "export its private key")
+	}
 	if p.Type.symmetric() || p.Type == typeEd25519 {
 		return base64.StdEncoding.EncodeToString(k.Key), nil
 	}

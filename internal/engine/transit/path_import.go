@@ -46,7 +46,8 @@ var wrappingKeyMu sync.Mutex
 
 func (b *Backend) importPaths() []*logical.Path {
 	wrapped := map[string]*logical.Field{
-		"ciphertext":    {Type: logical.TypeString, Required: true, Description: "the wrapped ephemeral AES key (512 bytes) and the key material it wraps, base64"},
+		"ciphertext":    {Type: logical.TypeString, Description: "the wrapped ephemeral AES key (512 bytes) and the key material it wraps, base64"},
+		"public_key":    {Type: logical.TypeString, Description: "PEM public key of an asymmetric key, imported without its private key (ignored when ciphertext is set)"},
 		"hash_function": {Type: logical.TypeString, Default: "SHA256", Description: "RSA-OAEP hash: SHA1, SHA224, SHA256, SHA384 or SHA512"},
 	}
 	importFields := map[string]*logical.Field{
@@ -237,6 +238,22 @@ func importedVersion(t keyType, material []byte, now time.Time) (*keyVersion, er
 	return nil, mismatch
 }
 
+// importMaterial makes the key version an import request carries: the
+// wrapped key material in ciphertext, or else a public key alone.
+func (b *Backend) importMaterial(ctx context.Context, s storage.Backend, d *logical.FieldData, t keyType) (*keyVersion, error) {
+	if d.String("ciphertext") == "" {
+		if pub := d.String("public_key"); pub != "" {
+			return publicVersion(t, pub, b.now())
+		}
+		return nil, logical.InvalidRequest("missing ciphertext (wrapped key material) or public_key")
+	}
+	material, err := b.unwrapImport(ctx, s, d)
+	if err != nil {
+		return nil, err
+	}
+	return importedVersion(t, material, b.now())
+}
+
 // handleImport creates a key whose version 1 is the imported material.
 func (b *Backend) handleImport(ctx context.Context, req *logical.Request, d *logical.FieldData) (*logical.Response, error) {
 	typ, err := parseKeyType(d.String("type"))
@@ -262,11 +279,10 @@ func (b *Backend) handleImport(ctx context.Context, req *logical.Request, d *log
 		}
 		return nil, logical.InvalidRequest("key %q already exists: import a new version with keys/%s/import_version", name, name)
 	}
-	material, err := b.unwrapImport(ctx, req.Storage, d)
-	if err != nil {
-		return nil, err
+	if d.String("ciphertext") == "" && (allowRotation || o.derived) {
+		return nil, logical.InvalidRequest("a key imported from its public key can neither rotate here nor be derived: both need the private key")
 	}
-	k, err := importedVersion(typ, material, b.now())
+	k, err := b.importMaterial(ctx, req.Storage, d, typ)
 	if err != nil {
 		return nil, err
 	}
@@ -298,11 +314,7 @@ func (b *Backend) handleImportVersion(ctx context.Context, req *logical.Request,
 	if err := importable(cur); err != nil {
 		return nil, err
 	}
-	material, err := b.unwrapImport(ctx, req.Storage, d)
-	if err != nil {
-		return nil, err
-	}
-	k, err := importedVersion(cur.Type, material, b.now())
+	k, err := b.importMaterial(ctx, req.Storage, d, cur.Type)
 	if err != nil {
 		return nil, err
 	}

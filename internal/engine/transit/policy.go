@@ -36,8 +36,10 @@ type keyVersion struct {
 	CreationTime time.Time `json:"creation_time"`
 
 	// signer is the parsed private key of asymmetric versions, set by
-	// prepare and never serialised.
+	// prepare and never serialised; nil for public-key-only versions,
+	// whose parsed public key is pub.
 	signer crypto.Signer
+	pub    crypto.PublicKey
 	// aead is the cipher of a symmetric version's own key, built on first
 	// use by policy.cipherFor and never serialised.
 	aead atomic.Pointer[cipher.AEAD]
@@ -206,14 +208,17 @@ func withPrivateKey(k *keyVersion, priv crypto.Signer) (*keyVersion, error) {
 	return k, nil
 }
 
-// prepare parses the stored private key of an asymmetric version after
-// decoding, and checks symmetric key sizes.
+// prepare parses the stored private (or, for a public-key-only version,
+// public) key of an asymmetric version after decoding, and checks
+// symmetric key sizes.
 func (k *keyVersion) prepare(t keyType) error {
 	switch {
 	case t.symmetric():
 		if len(k.Key) != t.keySize() {
 			return ErrCorruptEntry
 		}
+	case k.publicOnly():
+		return k.preparePublic(t)
 	case t == typeEd25519:
 		if len(k.Key) != ed25519.PrivateKeySize {
 			return ErrCorruptEntry

@@ -1,6 +1,7 @@
 package transit
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -114,7 +115,7 @@ func (p *policy) sign(ver int, kctx, input []byte, o signOptions) (string, int, 
 	if err != nil {
 		return "", 0, err
 	}
-	priv, err := p.signingKey(k, kctx)
+	priv, err := p.signingKey(k, ver, kctx)
 	if err != nil {
 		return "", 0, err
 	}
@@ -178,7 +179,7 @@ func (p *policy) verify(kctx, input []byte, signature string, o signOptions) (bo
 	if err != nil {
 		return false, err
 	}
-	priv, err := p.signingKey(k, kctx)
+	pub, err := p.verifyingKey(k, ver, kctx)
 	if err != nil {
 		return false, err
 	}
@@ -186,25 +187,38 @@ func (p *policy) verify(kctx, input []byte, signature string, o signOptions) (bo
 	if err != nil {
 		return false, err
 	}
-	switch key := priv.(type) {
-	case ed25519.PrivateKey:
-		return ed25519.Verify(key.Public().(ed25519.PublicKey), digest, sig), nil
-	case *ecdsa.PrivateKey:
+	switch key := pub.(type) {
+	case ed25519.PublicKey:
+		return ed25519.Verify(key, digest, sig), nil
+	case *ecdsa.PublicKey:
 		if o.marshaling == "asn1" {
-			return ecdsa.VerifyASN1(&key.PublicKey, digest, sig), nil
+			return ecdsa.VerifyASN1(key, digest, sig), nil
 		}
-		n := scalarSize(&key.PublicKey)
+		n := scalarSize(key)
 		if len(sig) != 2*n {
 			return false, nil
 		}
 		r := new(big.Int).SetBytes(sig[:n])
 		s := new(big.Int).SetBytes(sig[n:])
-		return ecdsa.Verify(&key.PublicKey, digest, r, s), nil
-	case *rsa.PrivateKey:
+		return ecdsa.Verify(key, digest, r, s), nil
+	case *rsa.PublicKey:
 		if o.sigAlg == "pkcs1v15" {
-			return rsa.VerifyPKCS1v15(&key.PublicKey, o.hash.id, digest, sig) == nil, nil
+			return rsa.VerifyPKCS1v15(key, o.hash.id, digest, sig) == nil, nil
 		}
-		return rsa.VerifyPSS(&key.PublicKey, o.hash.id, digest, sig, &rsa.PSSOptions{SaltLength: o.saltLength}) == nil, nil
+		return rsa.VerifyPSS(key, o.hash.id, digest, sig, &rsa.PSSOptions{SaltLength: o.saltLength}) == nil, nil
 	}
-	return false, fmt.Errorf("transit: unexpected signing key type %T", priv)
+	return false, fmt.Errorf("transit: unexpected verifying key type %T", pub)
+}
+
+// verifyingKey returns the public key that checks version ver's
+// signatures: derived from context for derived ed25519 keys.
+func (p *policy) verifyingKey(k *keyVersion, ver int, kctx []byte) (crypto.PublicKey, error) {
+	if p.Type == typeEd25519 && p.Derived {
+		priv, err := p.signingKey(k, ver, kctx)
+		if err != nil {
+			return nil, err
+		}
+		return priv.(ed25519.PrivateKey).Public(), nil
+	}
+	return k.public(), nil
 }
