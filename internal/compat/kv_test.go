@@ -113,7 +113,7 @@ func TestKVv1AndCubbyhole(t *testing.T) {
 
 	// `vault kv enable-versioning kv1/` tunes options.version to 2: the
 	// secret becomes version 1 and the KV v2 client reads it.
-	if err := in.Client.Sys().TuneMount("kv1", vaultapi.MountConfigInput{Options: map[string]string{"version": "2"}}); err != nil {
+	if err := in.Client.Sys().TuneMountAllowNil("kv1", vaultapi.TuneMountConfigInput{Options: &map[string]string{"version": "2"}}); err != nil {
 		t.Fatalf("enable versioning: %v", err)
 	}
 	v2, err := in.Client.KVv2("kv1").Get(t.Context(), "a/b")
@@ -123,7 +123,7 @@ func TestKVv1AndCubbyhole(t *testing.T) {
 	if _, err := in.Client.KVv2("kv1").Put(t.Context(), "a/b", map[string]any{"k": "v2-value"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := in.Client.Sys().TuneMount("kv1", vaultapi.MountConfigInput{Options: map[string]string{"version": "1"}}); !isStatus(err, 400) {
+	if err := in.Client.Sys().TuneMountAllowNil("kv1", vaultapi.TuneMountConfigInput{Options: &map[string]string{"version": "1"}}); !isStatus(err, 400) {
 		t.Fatalf("back to version 1: %v; want 400", err)
 	}
 

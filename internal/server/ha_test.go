@@ -228,7 +228,7 @@ func testHAKVUpgrade(t *testing.T, clients []*vaultapi.Client) {
 	if err := clients[active].KVv1("legacy").Put(ctx, "app/db", map[string]any{"password": "v1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := clients[standby].Sys().TuneMount("legacy", vaultapi.MountConfigInput{Options: map[string]string{"version": "2"}}); err != nil {
+	if err := clients[standby].Sys().TuneMountAllowNil("legacy", vaultapi.TuneMountConfigInput{Options: &map[string]string{"version": "2"}}); err != nil {
 		t.Fatalf("upgrade through a standby: %v", err)
 	}
 	for i, c := range clients {
