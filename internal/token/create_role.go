@@ -2,9 +2,11 @@ package token
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/cofferdev/coffer/internal/auth/authutil"
 	"github.com/cofferdev/coffer/internal/logical"
 )
 
@@ -23,7 +25,7 @@ func (r *createRequest) applyRole(role *Role) error {
 	}
 	if r.entityAlias != "" {
 		r.entityAlias = strings.ToLower(r.entityAlias)
-		if !matchesAny(r.entityAlias, role.AllowedEntityAliases, role.AllowedEntityAliases) {
+		if !slices.ContainsFunc(role.AllowedEntityAliases, func(g string) bool { return authutil.Glob(g, r.entityAlias) }) {
 			return errorf("invalid 'entity_alias' value")
 		}
 	}

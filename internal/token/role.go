@@ -3,7 +3,6 @@ package token
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -150,21 +149,13 @@ func (r *Role) update(d *logical.FieldData) error {
 // updateTokenFields applies the token_* fields and their deprecated
 // spellings; the new name wins when both are sent.
 func (r *Role) updateTokenFields(d *logical.FieldData) error {
-	pick := func(names ...string) (any, bool) {
-		for _, n := range names {
-			if v, ok := d.GetOk(n); ok {
-				return v, true
-			}
-		}
-		return nil, false
-	}
-	if v, ok := pick("token_period", "period"); ok {
+	if v, ok := tokenutil.Pick(d, "token_period", "period"); ok {
 		r.Period = v.(time.Duration)
 	}
-	if v, ok := pick("token_explicit_max_ttl", "explicit_max_ttl"); ok {
+	if v, ok := tokenutil.Pick(d, "token_explicit_max_ttl", "explicit_max_ttl"); ok {
 		r.ExplicitMaxTTL = v.(time.Duration)
 	}
-	if v, ok := pick("token_bound_cidrs", "bound_cidrs"); ok {
+	if v, ok := tokenutil.Pick(d, "token_bound_cidrs", "bound_cidrs"); ok {
 		cidrs, err := tokenutil.ParseCIDRs(v.([]string))
 		if err != nil {
 			return errorf("token_bound_cidrs: %v", err)
@@ -281,6 +272,3 @@ func matchesAny(p string, names, globs []string) bool {
 	}
 	return slices.ContainsFunc(globs, func(g string) bool { return authutil.Glob(g, p) })
 }
-
-// String names the role for messages.
-func (r *Role) String() string { return fmt.Sprintf("token role %q", r.Name) }

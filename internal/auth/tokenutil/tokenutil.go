@@ -59,8 +59,9 @@ func AddFields(fields map[string]*logical.Field) map[string]*logical.Field {
 	return fields
 }
 
-// pick returns the value of the first of names the client sent.
-func pick(d *logical.FieldData, names ...string) (any, bool) {
+// Pick returns the value of the first of names the client sent, so a
+// field's new spelling wins over its deprecated one.
+func Pick(d *logical.FieldData, names ...string) (any, bool) {
 	for _, n := range names {
 		if _, declared := d.Schema[n]; !declared {
 			continue
@@ -85,27 +86,27 @@ func (p *Params) Parse(d *logical.FieldData) error {
 		{&p.Period, []string{"token_period", "period"}},
 	}
 	for _, f := range durs {
-		if v, ok := pick(d, f.names...); ok {
+		if v, ok := Pick(d, f.names...); ok {
 			*f.dst = v.(time.Duration)
 		}
 	}
-	if v, ok := pick(d, "token_policies", "policies"); ok {
+	if v, ok := Pick(d, "token_policies", "policies"); ok {
 		p.Policies = sanitizePolicies(v.([]string))
 	}
-	if v, ok := pick(d, "token_bound_cidrs"); ok {
+	if v, ok := Pick(d, "token_bound_cidrs"); ok {
 		cidrs, err := ParseCIDRs(v.([]string))
 		if err != nil {
 			return logical.InvalidRequest("token_bound_cidrs: %v", err)
 		}
 		p.BoundCIDRs = cidrs
 	}
-	if v, ok := pick(d, "token_no_default_policy"); ok {
+	if v, ok := Pick(d, "token_no_default_policy"); ok {
 		p.NoDefaultPolicy = v.(bool)
 	}
-	if v, ok := pick(d, "token_num_uses"); ok {
+	if v, ok := Pick(d, "token_num_uses"); ok {
 		p.NumUses = v.(int)
 	}
-	if v, ok := pick(d, "token_type"); ok {
+	if v, ok := Pick(d, "token_type"); ok {
 		p.Type = strings.ToLower(strings.TrimSpace(v.(string)))
 	}
 	return p.Validate()

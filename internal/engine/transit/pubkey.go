@@ -45,7 +45,8 @@ func publicVersion(t keyType, pemKey string, now time.Time) (*keyVersion, error)
 	} else {
 		k.PublicKey = string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: block.Bytes}))
 	}
-	return k, k.prepare(t)
+	k.pub = parsed
+	return k, nil
 }
 
 // publicKeyOfType reports whether pub is a key of type t: the right
